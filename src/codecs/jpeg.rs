@@ -1,0 +1,187 @@
+//! JPEG through mozjpeg (libjpeg-turbo's decoder, mozjpeg's trellis encoder).
+//!
+//! libjpeg reports fatal errors by unwinding out of its error handler, so every call into
+//! it runs under `catch_unwind`. Its warnings (truncated data, bad Huffman codes) are
+//! promoted to errors here: a server should refuse a damaged upload, not serve grey blocks.
+
+use std::os::raw::c_int;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+use mozjpeg::{ColorSpace, Compress, Decompress, Marker};
+use mozjpeg_sys as ffi;
+
+use super::{EncodeOptions, Header};
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::image::Image;
+use crate::metadata::exif;
+
+const NAME: &str = "JPEG";
+const EXIF_PREFIX: &[u8] = b"Exif\0\0";
+const ICC_PREFIX: &[u8] = b"ICC_PROFILE\0";
+const HEADER_MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2)];
+const DECODE_MARKERS: &[Marker] = &[Marker::APP(14)];
+
+pub fn probe(bytes: &[u8]) -> Result<Header> {
+    guarded(|| {
+        let d = Decompress::with_err(strict_error_mgr())
+            .with_markers(HEADER_MARKERS)
+            .from_mem(bytes)
+            .map_err(|e| Error::corrupt(NAME, e))?;
+        let mut orientation = 1;
+        let mut has_icc = false;
+        for m in d.markers() {
+            if let Some(tiff) = m.data.strip_prefix(EXIF_PREFIX) {
+                orientation = exif::orientation(tiff).unwrap_or(1);
+            } else if m.data.starts_with(ICC_PREFIX) {
+                has_icc = true;
+            }
+        }
+        Ok(Header {
+            format: Format::Jpeg,
+            width: d.width() as u32,
+            height: d.height() as u32,
+            has_alpha: false,
+            orientation,
+            has_icc,
+        })
+    })
+}
+
+pub fn decode(bytes: &[u8]) -> Result<Image> {
+    guarded(|| {
+        let d = Decompress::with_err(strict_error_mgr())
+            .with_markers(DECODE_MARKERS)
+            .from_mem(bytes)
+            .map_err(|e| Error::corrupt(NAME, e))?;
+        let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
+        // Photoshop (the Adobe APP14 marker) stores CMYK inverted.
+        let inverted = d.markers().any(|m| m.data.starts_with(b"Adobe"));
+        let out_space = if cmyk { ColorSpace::JCS_CMYK } else { ColorSpace::JCS_RGB };
+        let mut started = d.to_colorspace(out_space).map_err(|e| Error::corrupt(NAME, e))?;
+        let (width, height) = (started.width() as u32, started.height() as u32);
+        let pixels: Vec<u8> = started.read_scanlines().map_err(|e| Error::corrupt(NAME, e))?;
+        started.finish().map_err(|e| Error::corrupt(NAME, e))?;
+        let data = if cmyk { cmyk_to_rgb(&pixels, inverted) } else { pixels };
+        Ok(Image::new(width, height, 3, data))
+    })
+}
+
+/// Naive CMYK → RGB (no ICC); colour-managed conversion belongs to the metadata work.
+fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(cmyk.len() / 4 * 3);
+    for p in cmyk.chunks_exact(4) {
+        let [c, m, y, k] = if inverted { [p[0], p[1], p[2], p[3]] } else { [!p[0], !p[1], !p[2], !p[3]] };
+        for v in [c, m, y] {
+            out.push(((v as u32 * k as u32 + 127) / 255) as u8);
+        }
+    }
+    out
+}
+
+pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
+    let image = image.into_rgb();
+    let quality = options.quality_or(85) as f32;
+    guarded_encode(|| {
+        let mut c = Compress::new(ColorSpace::JCS_RGB);
+        c.set_size(image.width as usize, image.height as usize);
+        if options.fast_mode {
+            c.set_fastest_defaults();
+        } else {
+            c.set_progressive_mode();
+            c.set_optimize_scans(true);
+        }
+        c.set_optimize_coding(true);
+        c.set_quality(quality);
+        c.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
+        let mut started = c.start_compress(Vec::with_capacity(image.data.len() / 8))?;
+        started.write_scanlines(&image.data)?;
+        started.finish()
+    })
+}
+
+fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p, |m| Error::corrupt(NAME, m))))
+}
+
+fn guarded_encode(f: impl FnOnce() -> std::io::Result<Vec<u8>>) -> Result<Vec<u8>> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r.map_err(|e| Error::encode(NAME, e)),
+        Err(p) => Err(Error::from_panic(p, |m| Error::encode(NAME, m))),
+    }
+}
+
+fn strict_error_mgr() -> ffi::jpeg_error_mgr {
+    // SAFETY: jpeg_std_error fills every field of a zeroed struct; we then replace the two
+    // handlers with ones that unwind (caught by `guarded`) instead of calling exit().
+    unsafe {
+        let mut err: ffi::jpeg_error_mgr = std::mem::zeroed();
+        ffi::jpeg_std_error(&mut err);
+        err.error_exit = Some(fail);
+        err.emit_message = Some(on_message);
+        err
+    }
+}
+
+extern "C-unwind" fn fail(cinfo: &mut ffi::jpeg_common_struct) {
+    resume_unwind(Box::new(message(cinfo)));
+}
+
+extern "C-unwind" fn on_message(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
+    // Level -1 is a warning about corrupt data; extraneous bytes between markers are benign.
+    // SAFETY: libjpeg always sets `err` before calling a handler.
+    let code = unsafe { (*cinfo.err).msg_code };
+    if level < 0 && code != ffi::JWRN_EXTRANEOUS_DATA as c_int {
+        resume_unwind(Box::new(message(cinfo)));
+    }
+}
+
+fn message(cinfo: &mut ffi::jpeg_common_struct) -> String {
+    // SAFETY: `format_message` writes at most JMSG_LENGTH_MAX (80) bytes into the buffer.
+    unsafe {
+        let err = &*cinfo.err;
+        let Some(format) = err.format_message else { return format!("libjpeg message {}", err.msg_code) };
+        let mut buffer = [0u8; 80];
+        let format: unsafe extern "C-unwind" fn(&mut ffi::jpeg_common_struct, *mut [u8; 80]) =
+            std::mem::transmute(format);
+        format(cinfo, &mut buffer);
+        let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+        String::from_utf8_lossy(&buffer[..end]).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codecs::test_images::photo;
+
+    fn sample(quality: u8, fast_mode: bool) -> Vec<u8> {
+        let mut o = EncodeOptions::new(Format::Jpeg);
+        o.quality = Some(quality);
+        o.fast_mode = fast_mode;
+        encode(photo(256, 192, false), &o).unwrap()
+    }
+
+    #[test]
+    fn truncated_and_corrupt_data_are_errors() {
+        let jpeg = sample(80, false);
+        let cut = &jpeg[..jpeg.len() * 2 / 3];
+        assert!(probe(cut).is_ok(), "header is intact");
+        assert!(matches!(decode(cut), Err(Error::CorruptInput { .. })));
+        assert!(matches!(decode(&jpeg[..20]), Err(Error::CorruptInput { .. })));
+    }
+
+    #[test]
+    fn quality_is_monotonic() {
+        for fast in [false, true] {
+            let sizes: Vec<usize> = (1..=10).map(|q| sample(q * 10, fast).len()).collect();
+            assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "fast={fast}: {sizes:?}");
+        }
+    }
+
+    #[test]
+    fn cmyk_inversion() {
+        assert_eq!(cmyk_to_rgb(&[255, 0, 255, 255], true), vec![255, 0, 255]);
+        assert_eq!(cmyk_to_rgb(&[0, 255, 0, 0], false), vec![255, 0, 255]);
+    }
+}

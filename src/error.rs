@@ -1,0 +1,162 @@
+//! One error type for the whole core. The binding maps each variant once to a JS error
+//! carrying `code`, `errorCode` and `category`, so the codes below are public API.
+
+use std::path::PathBuf;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Who has to act on an error: the caller, the codec (bad data), the limits, or us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    UserInput,
+    Codec,
+    ResourceLimit,
+    Internal,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] = [
+        Category::UserInput,
+        Category::Codec,
+        Category::ResourceLimit,
+        Category::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::UserInput => "user_input",
+            Category::Codec => "codec",
+            Category::ResourceLimit => "resource_limit",
+            Category::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("input file not found: {}", .0.display())]
+    FileNotFound(PathBuf),
+    #[error("cannot read input file {}: {reason}", path.display())]
+    FileRead { path: PathBuf, reason: String },
+    #[error("input path {} is {kind}, not a regular file", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error("input is empty (0 bytes); pass the bytes of a JPEG, PNG, WebP or AVIF image")]
+    EmptyInput,
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    OutOfRange(String),
+    #[error("crop {x},{y} {width}x{height} lies outside the {image_width}x{image_height} image")]
+    CropOutOfBounds {
+        x: u32,
+        y: u32,
+        width: u32,
+        height: u32,
+        image_width: u32,
+        image_height: u32,
+    },
+    #[error("unsupported image format: {0}")]
+    UnsupportedFormat(String),
+    #[error("corrupt or truncated {format} input: {reason}")]
+    CorruptInput { format: &'static str, reason: String },
+    #[error("{format} encoding failed: {reason}")]
+    EncodeFailed { format: &'static str, reason: String },
+    #[error("image of {width}x{height} exceeds the limit of {limit}")]
+    LimitExceeded { width: u64, height: u64, limit: String },
+    #[error("cannot write output file {}: {reason}", path.display())]
+    OutputWrite { path: PathBuf, reason: String },
+    #[error("internal error: {0}; please report it with the input that caused it")]
+    Internal(String),
+}
+
+/// (variant name used by `ErrorCode`, string code, numeric code, category), in a table so
+/// that JS can be given the whole list.
+pub const CODES: &[(&str, &str, u32, Category)] = &[
+    ("FILE_NOT_FOUND", "LAZY_FILE_NOT_FOUND", 100, Category::UserInput),
+    ("FILE_READ", "LAZY_FILE_READ", 101, Category::UserInput),
+    ("NOT_A_FILE", "LAZY_NOT_A_FILE", 102, Category::UserInput),
+    ("EMPTY_INPUT", "LAZY_EMPTY_INPUT", 103, Category::UserInput),
+    ("INVALID_ARGUMENT", "LAZY_INVALID_ARGUMENT", 110, Category::UserInput),
+    ("OUT_OF_RANGE", "LAZY_OUT_OF_RANGE", 111, Category::UserInput),
+    ("CROP_OUT_OF_BOUNDS", "LAZY_CROP_OUT_OF_BOUNDS", 112, Category::UserInput),
+    ("OUTPUT_WRITE", "LAZY_OUTPUT_WRITE", 120, Category::UserInput),
+    ("UNSUPPORTED_FORMAT", "LAZY_UNSUPPORTED_FORMAT", 200, Category::Codec),
+    ("CORRUPT_INPUT", "LAZY_CORRUPT_INPUT", 201, Category::Codec),
+    ("ENCODE_FAILED", "LAZY_ENCODE_FAILED", 202, Category::Codec),
+    ("LIMIT_EXCEEDED", "LAZY_LIMIT_EXCEEDED", 300, Category::ResourceLimit),
+    ("INTERNAL", "LAZY_INTERNAL", 900, Category::Internal),
+];
+
+impl Error {
+    fn name(&self) -> &'static str {
+        match self {
+            Error::FileNotFound(_) => "FILE_NOT_FOUND",
+            Error::FileRead { .. } => "FILE_READ",
+            Error::NotAFile { .. } => "NOT_A_FILE",
+            Error::EmptyInput => "EMPTY_INPUT",
+            Error::InvalidArgument(_) => "INVALID_ARGUMENT",
+            Error::OutOfRange(_) => "OUT_OF_RANGE",
+            Error::CropOutOfBounds { .. } => "CROP_OUT_OF_BOUNDS",
+            Error::OutputWrite { .. } => "OUTPUT_WRITE",
+            Error::UnsupportedFormat(_) => "UNSUPPORTED_FORMAT",
+            Error::CorruptInput { .. } => "CORRUPT_INPUT",
+            Error::EncodeFailed { .. } => "ENCODE_FAILED",
+            Error::LimitExceeded { .. } => "LIMIT_EXCEEDED",
+            Error::Internal(_) => "INTERNAL",
+        }
+    }
+
+    fn entry(&self) -> &'static (&'static str, &'static str, u32, Category) {
+        let name = self.name();
+        CODES.iter().find(|e| e.0 == name).expect("every variant has a CODES entry")
+    }
+
+    /// Stable string code, e.g. `LAZY_CORRUPT_INPUT`.
+    pub fn code(&self) -> &'static str {
+        self.entry().1
+    }
+
+    /// Stable numeric code, grouped by category (1xx input, 2xx codec, 3xx limits, 9xx internal).
+    pub fn number(&self) -> u32 {
+        self.entry().2
+    }
+
+    pub fn category(&self) -> Category {
+        self.entry().3
+    }
+
+    pub(crate) fn corrupt(format: &'static str, reason: impl ToString) -> Self {
+        Error::CorruptInput { format, reason: reason.to_string() }
+    }
+
+    pub(crate) fn encode(format: &'static str, reason: impl ToString) -> Self {
+        Error::EncodeFailed { format, reason: reason.to_string() }
+    }
+
+    /// Turns a caught panic (a libjpeg error unwinds with a `String`) into an error.
+    pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>, wrap: impl FnOnce(String) -> Error) -> Self {
+        let msg = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into());
+        wrap(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_complete() {
+        let mut codes: Vec<_> = CODES.iter().map(|e| e.1).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), CODES.len());
+        let e = Error::CropOutOfBounds { x: 1, y: 2, width: 3, height: 4, image_width: 2, image_height: 2 };
+        assert_eq!(e.code(), "LAZY_CROP_OUT_OF_BOUNDS");
+        assert_eq!(e.category(), Category::UserInput);
+        assert_eq!(Error::Internal("x".into()).number(), 900);
+    }
+}

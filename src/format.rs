@@ -1,0 +1,85 @@
+//! Image formats: sniffed from magic bytes on input, named by the caller on output.
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jpeg,
+    Png,
+    Webp,
+    Avif,
+}
+
+impl Format {
+    pub const INPUTS: [Format; 3] = [Format::Jpeg, Format::Png, Format::Webp];
+    pub const OUTPUTS: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
+
+    /// Identifies the container from its first bytes; the extension is never trusted.
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Format::Jpeg)
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Format::Png)
+        } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+            Some(Format::Webp)
+        } else if bytes.len() >= 12
+            && &bytes[4..8] == b"ftyp"
+            && matches!(&bytes[8..12], b"avif" | b"avis")
+        {
+            Some(Format::Avif)
+        } else {
+            None
+        }
+    }
+
+    /// Parses an output format name as users write it (`jpg` and `jpeg` alike).
+    pub fn parse(name: &str) -> Result<Format> {
+        match name.to_ascii_lowercase().as_str() {
+            "jpeg" | "jpg" => Ok(Format::Jpeg),
+            "png" => Ok(Format::Png),
+            "webp" => Ok(Format::Webp),
+            "avif" => Ok(Format::Avif),
+            _ => Err(Error::InvalidArgument(format!(
+                "unknown output format '{name}'; use one of jpeg, jpg, png, webp, avif"
+            ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpeg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+            Format::Avif => "avif",
+        }
+    }
+
+    /// Bytes per decoded pixel in the zero-copy memory formula (JPEG 3, others 4).
+    pub fn formula_bpp(self) -> u64 {
+        match self {
+            Format::Jpeg => 3,
+            _ => 4,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_magic_not_names() {
+        assert_eq!(Format::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(Format::Jpeg));
+        assert_eq!(Format::sniff(b"\x89PNG\r\n\x1a\n...."), Some(Format::Png));
+        assert_eq!(Format::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
+        assert_eq!(Format::sniff(b"\0\0\0\x1cftypavif"), Some(Format::Avif));
+        assert_eq!(Format::sniff(b"GIF89a"), None);
+        assert_eq!(Format::sniff(b""), None);
+    }
+
+    #[test]
+    fn parses_output_names() {
+        assert_eq!(Format::parse("JPG").unwrap(), Format::Jpeg);
+        assert!(matches!(Format::parse("gif"), Err(Error::InvalidArgument(_))));
+    }
+}

@@ -1,0 +1,18 @@
+//! lazy-image: a zero-copy image engine. The core (everything but `binding`) is plain Rust
+//! and is tested with `cargo test --no-default-features`; `binding` is the only napi code.
+
+pub mod codecs;
+pub mod error;
+pub mod format;
+pub mod image;
+pub mod metadata;
+pub mod metrics;
+pub mod ops;
+pub mod output;
+pub mod pipeline;
+pub mod source;
+
+#[cfg(feature = "node")]
+mod binding;
+
+pub use error::{Category, Error, Result};

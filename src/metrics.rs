@@ -1,0 +1,50 @@
+//! Per-call measurements returned by `toBufferWithMetrics`.
+
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metrics {
+    pub decode_ms: f64,
+    pub ops_ms: f64,
+    pub encode_ms: f64,
+    pub total_ms: f64,
+    /// Peak resident set size of the whole process so far, in bytes (0 where unknown).
+    pub peak_rss: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub format_in: &'static str,
+    pub format_out: &'static str,
+    pub width_in: u32,
+    pub height_in: u32,
+    pub width_out: u32,
+    pub height_out: u32,
+    /// `bytes_in / bytes_out`: above 1 means the output is smaller.
+    pub compression_ratio: f64,
+}
+
+/// Milliseconds since `start`, then restarts it.
+pub fn lap(start: &mut Instant) -> f64 {
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    *start = Instant::now();
+    ms
+}
+
+/// The process's high-water RSS (`VmHWM`), read from procfs on Linux.
+pub fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn peak_rss_is_read() {
+        assert!(super::peak_rss() > 1024 * 1024);
+    }
+}
