@@ -1,0 +1,182 @@
+'use strict';
+// The public ImageEngine: validates arguments, then records them in the native engine.
+// Nothing here touches pixels or file bytes; outputs run on the libuv pool in Rust.
+
+const { fileURLToPath } = require('node:url');
+const native = require('../native.js');
+const v = require('./validate');
+const { typeError, rangeError } = require('./errors');
+
+const FITS = ['inside', 'cover', 'fill', 'contain', 'outside'];
+const KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos3'];
+const FORMATS = ['jpeg', 'jpg', 'png', 'webp', 'avif'];
+
+/** Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless })`. */
+function outputArgs(format, qualityOrOptions, fastMode) {
+  const fmt = v.oneOf('format', typeof format === 'string' ? format.toLowerCase() : format, FORMATS);
+  let opts;
+  if (typeof qualityOrOptions === 'object' && qualityOrOptions !== null) {
+    if (fastMode !== undefined) throw typeError('pass fastMode inside the options object, not after it');
+    opts = qualityOrOptions;
+  } else {
+    opts = { quality: qualityOrOptions, fastMode };
+  }
+  return [
+    fmt,
+    v.optionalInteger('quality', opts.quality, 1, 100),
+    v.optionalBoolean('fastMode', opts.fastMode, false),
+    v.optionalInteger('effort', opts.effort, 0, 10),
+    v.optionalBoolean('lossless', opts.lossless, false),
+  ];
+}
+
+function toBytes(input) {
+  if (Buffer.isBuffer(input)) return input;
+  // Views over the same memory: no copy.
+  if (input instanceof Uint8Array) return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (input instanceof ArrayBuffer) return Buffer.from(input);
+  throw typeError(`input must be a Buffer, Uint8Array or ArrayBuffer, got ${input === null ? 'null' : typeof input}`);
+}
+
+class ImageEngine {
+  #native;
+
+  /** @private Use the static constructors. */
+  constructor(nativeEngine) {
+    if (!(nativeEngine instanceof native.NativeEngine)) {
+      throw typeError('use ImageEngine.fromPath(path) or ImageEngine.from(buffer)');
+    }
+    this.#native = nativeEngine;
+  }
+
+  /** Maps the file (zero-copy); throws at once if it cannot be opened. Decodes nothing. */
+  static fromPath(path) {
+    const p = path instanceof URL ? fileURLToPath(path) : v.string('path', path);
+    return new ImageEngine(native.NativeEngine.fromPath(p));
+  }
+
+  /** Uses the caller's bytes in place (no copy); keep them unchanged until outputs settle. */
+  static from(input) {
+    return new ImageEngine(native.NativeEngine.fromBuffer(toBytes(input)));
+  }
+
+  static fromBytes(input) {
+    return ImageEngine.from(input);
+  }
+
+  static fromMemory(input) {
+    return ImageEngine.from(input);
+  }
+
+  /**
+   * `resize(width?, height?, fit?)` or `resize({ width, height, fit, kernel, withoutEnlargement })`.
+   * A missing side keeps the aspect ratio.
+   */
+  resize(widthOrOptions, height, fit) {
+    const opts =
+      typeof widthOrOptions === 'object' && widthOrOptions !== null
+        ? widthOrOptions
+        : { width: widthOrOptions, height, fit };
+    const w = v.optionalInteger('width', opts.width, 1, v.MAX_SIDE);
+    const h = v.optionalInteger('height', opts.height, 1, v.MAX_SIDE);
+    if (w === undefined && h === undefined) throw typeError('resize needs a width, a height or both');
+    this.#native.resize(
+      w,
+      h,
+      opts.fit === undefined ? 'inside' : v.oneOf('fit', opts.fit, FITS),
+      opts.kernel === undefined ? 'lanczos3' : v.oneOf('kernel', opts.kernel, KERNELS),
+      v.optionalBoolean('withoutEnlargement', opts.withoutEnlargement, false),
+    );
+    return this;
+  }
+
+  /** Keeps the `width`×`height` region whose top-left corner is (`x`, `y`). */
+  crop(x, y, width, height) {
+    this.#native.crop(
+      v.integer('x', x, 0, v.MAX_SIDE),
+      v.integer('y', y, 0, v.MAX_SIDE),
+      v.integer('width', width, 1, v.MAX_SIDE),
+      v.integer('height', height, 1, v.MAX_SIDE),
+    );
+    return this;
+  }
+
+  /** Rotates clockwise by a multiple of 90 degrees (negative turns anticlockwise). */
+  rotate(degrees) {
+    v.number('degrees', degrees, -Infinity, Infinity);
+    if (!Number.isInteger(degrees) || degrees % 90 !== 0) {
+      throw rangeError(`degrees must be a multiple of 90, got ${degrees}`);
+    }
+    this.#native.rotate((((degrees / 90) % 4) + 4) % 4);
+    return this;
+  }
+
+  flipH() {
+    this.#native.flipH();
+    return this;
+  }
+
+  flipV() {
+    this.#native.flipV();
+    return this;
+  }
+
+  grayscale() {
+    this.#native.grayscale();
+    return this;
+  }
+
+  /** -100 (black) … 0 (unchanged) … 100 (twice as bright). */
+  brightness(value) {
+    this.#native.brightness(Math.round(v.number('brightness', value, -100, 100)));
+    return this;
+  }
+
+  /** -100 (flat grey) … 0 (unchanged) … 100 (maximum contrast). */
+  contrast(value) {
+    this.#native.contrast(Math.round(v.number('contrast', value, -100, 100)));
+    return this;
+  }
+
+  /** Applies the EXIF orientation before other operations (on by default). */
+  autoOrient(enabled = true) {
+    this.#native.autoOrient(v.boolean('enabled', enabled));
+    return this;
+  }
+
+  /** A new engine over the same input with a copy of the operations recorded so far. */
+  clone() {
+    return new ImageEngine(this.#native.branch());
+  }
+
+  /** Width and height as displayed (after auto-orientation), from the header only. */
+  dimensions() {
+    return this.#native.dimensions();
+  }
+
+  hasIccProfile() {
+    return this.#native.header().hasIccProfile;
+  }
+
+  /** `toBuffer(format, quality?, fastMode?)` or `toBuffer(format, { quality, fastMode, effort, lossless })`. */
+  toBuffer(format, qualityOrOptions, fastMode) {
+    return this.#run(outputArgs(format, qualityOrOptions, fastMode), null).then((r) => r.data);
+  }
+
+  /** Like `toBuffer`, plus timings, sizes and peak RSS. */
+  toBufferWithMetrics(format, qualityOrOptions, fastMode) {
+    return this.#run(outputArgs(format, qualityOrOptions, fastMode), null);
+  }
+
+  /** Writes atomically (temp file + rename) and resolves to the number of bytes written. */
+  toFile(path, format, qualityOrOptions, fastMode) {
+    const p = path instanceof URL ? fileURLToPath(path) : v.string('path', path);
+    return this.#run(outputArgs(format, qualityOrOptions, fastMode), p).then((r) => r.metrics.bytesOut);
+  }
+
+  #run(args, outPath) {
+    return this.#native.run(...args, outPath);
+  }
+}
+
+module.exports = { ImageEngine };

@@ -1,0 +1,53 @@
+'use strict';
+// Error codes come from the Rust core's table (one source of truth); argument errors
+// raised here carry the same `code`, `errorCode` and `category` as errors from Rust.
+
+const native = require('../native.js');
+
+const entries = native.errorCodes();
+
+/** `ErrorCode.CORRUPT_INPUT === 'LAZY_CORRUPT_INPUT'`, and so on. */
+const ErrorCode = Object.freeze(Object.fromEntries(entries.map((e) => [e.name, e.code])));
+
+/** `ErrorCategory.USER_INPUT === 'user_input'`, and so on. */
+const ErrorCategory = Object.freeze({
+  USER_INPUT: 'user_input',
+  CODEC: 'codec',
+  RESOURCE_LIMIT: 'resource_limit',
+  INTERNAL: 'internal',
+});
+
+const byCode = new Map(entries.map((e) => [e.code, e]));
+
+function codedError(Ctor, name, message) {
+  const entry = entries.find((e) => e.name === name);
+  const err = new Ctor(message);
+  err.code = entry.code;
+  err.errorCode = entry.errorCode;
+  err.category = entry.category;
+  return err;
+}
+
+/** A TypeError for an argument of the wrong type. */
+function typeError(message) {
+  return codedError(TypeError, 'INVALID_ARGUMENT', message);
+}
+
+/** A RangeError for an argument outside its allowed values. */
+function rangeError(message) {
+  return codedError(RangeError, 'OUT_OF_RANGE', message);
+}
+
+/**
+ * The category of any error thrown or rejected by lazy-image: one of `ErrorCategory`'s
+ * values. Errors that did not come from lazy-image are reported as `internal`.
+ */
+function getErrorCategory(err) {
+  if (err && typeof err.code === 'string' && byCode.has(err.code)) {
+    return byCode.get(err.code).category;
+  }
+  if (err instanceof TypeError || err instanceof RangeError) return ErrorCategory.USER_INPUT;
+  return ErrorCategory.INTERNAL;
+}
+
+module.exports = { ErrorCode, ErrorCategory, getErrorCategory, typeError, rangeError };

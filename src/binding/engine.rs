@@ -1,0 +1,168 @@
+//! `NativeEngine`: a source plus a recorded pipeline. Every method only records; work
+//! happens in `run`, on the libuv pool.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::Env;
+use napi_derive::napi;
+
+use super::errors;
+use super::task::RunTask;
+use super::ImageInfo;
+use crate::codecs::{self, EncodeOptions};
+use crate::error::Error;
+use crate::format::Format;
+use crate::ops::{Fit, Kernel, Op, ResizeSpec};
+use crate::pipeline::Pipeline;
+use crate::source::Source;
+
+#[napi(object)]
+pub struct Dimensions {
+    pub width: u32,
+    pub height: u32,
+}
+
+#[napi]
+pub struct NativeEngine {
+    source: Source,
+    pipeline: Pipeline,
+}
+
+#[napi]
+impl NativeEngine {
+    /// Maps the file now (errors are synchronous); decodes nothing.
+    #[napi(factory)]
+    pub fn from_path(env: Env, path: String) -> napi::Result<NativeEngine> {
+        let source = Source::open(&path).map_err(|e| errors::to_js(&env, &e))?;
+        Ok(NativeEngine { source, pipeline: Pipeline::default() })
+    }
+
+    /// Shares the caller's Buffer: napi keeps a reference to it until the engine and every
+    /// task using it are gone, so its bytes are read in place, never copied.
+    #[napi(factory)]
+    pub fn from_buffer(env: Env, data: Buffer) -> napi::Result<NativeEngine> {
+        let source = Source::borrowed(Arc::new(data)).map_err(|e| errors::to_js(&env, &e))?;
+        Ok(NativeEngine { source, pipeline: Pipeline::default() })
+    }
+
+    #[napi]
+    pub fn is_mapped(&self) -> bool {
+        self.source.is_mapped()
+    }
+
+    #[napi]
+    pub fn resize(
+        &mut self,
+        width: Option<u32>,
+        height: Option<u32>,
+        fit: String,
+        kernel: String,
+        without_enlargement: bool,
+    ) -> napi::Result<()> {
+        let spec = ResizeSpec {
+            width,
+            height,
+            fit: Fit::parse(&fit).map_err(plain)?,
+            kernel: Kernel::parse(&kernel).map_err(plain)?,
+            without_enlargement,
+        };
+        self.pipeline.push(Op::Resize(spec));
+        Ok(())
+    }
+
+    #[napi]
+    pub fn crop(&mut self, x: u32, y: u32, width: u32, height: u32) {
+        self.pipeline.push(Op::Crop { x, y, width, height });
+    }
+
+    /// `turns`: clockwise quarter turns.
+    #[napi]
+    pub fn rotate(&mut self, turns: u32) {
+        self.pipeline.push(Op::Rotate((turns % 4) as u8));
+    }
+
+    #[napi]
+    pub fn flip_h(&mut self) {
+        self.pipeline.push(Op::FlipH);
+    }
+
+    #[napi]
+    pub fn flip_v(&mut self) {
+        self.pipeline.push(Op::FlipV);
+    }
+
+    #[napi]
+    pub fn grayscale(&mut self) {
+        self.pipeline.push(Op::Grayscale);
+    }
+
+    #[napi]
+    pub fn brightness(&mut self, value: i32) {
+        self.pipeline.push(Op::Brightness(value));
+    }
+
+    #[napi]
+    pub fn contrast(&mut self, value: i32) {
+        self.pipeline.push(Op::Contrast(value));
+    }
+
+    #[napi]
+    pub fn auto_orient(&mut self, enabled: bool) {
+        self.pipeline.auto_orient = enabled;
+    }
+
+    /// A new engine over the same source (shared, not copied) with a copy of the pipeline.
+    #[napi]
+    pub fn branch(&self) -> NativeEngine {
+        NativeEngine { source: self.source.clone(), pipeline: self.pipeline.clone() }
+    }
+
+    /// Size as displayed: stored size, swapped when auto-orientation turns it a quarter.
+    #[napi]
+    pub fn dimensions(&self, env: Env) -> napi::Result<Dimensions> {
+        let h = codecs::probe(self.source.bytes()).map_err(|e| errors::to_js(&env, &e))?;
+        let turned = self.pipeline.auto_orient && h.orientation >= 5;
+        let (width, height) = if turned { (h.height, h.width) } else { (h.width, h.height) };
+        Ok(Dimensions { width, height })
+    }
+
+    /// Reads the header only, on the calling thread.
+    #[napi]
+    pub fn header(&self, env: Env) -> napi::Result<ImageInfo> {
+        codecs::probe(self.source.bytes()).map(ImageInfo::from).map_err(|e| errors::to_js(&env, &e))
+    }
+
+    /// Runs the pipeline on the libuv pool. With `out_path` the result is written there
+    /// atomically and only its size comes back.
+    #[napi(ts_return_type = "Promise<RunResult>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        &self,
+        format: String,
+        quality: Option<u32>,
+        fast_mode: bool,
+        effort: Option<u32>,
+        lossless: bool,
+        out_path: Option<String>,
+    ) -> napi::Result<AsyncTask<RunTask>> {
+        let options = EncodeOptions {
+            format: Format::parse(&format).map_err(plain)?,
+            quality: quality.map(|q| q.clamp(1, 100) as u8),
+            fast_mode,
+            effort: effort.map(|e| e.min(10) as u8),
+            lossless,
+        };
+        Ok(AsyncTask::new(RunTask::new(
+            self.source.clone(),
+            self.pipeline.clone(),
+            options,
+            out_path.map(Into::into),
+        )))
+    }
+}
+
+/// Arguments reaching here were validated in JS; a failure is a plain error.
+fn plain(e: Error) -> napi::Error {
+    napi::Error::from_reason(e.to_string())
+}

@@ -1,0 +1,92 @@
+//! The only napi code: argument conversion, task spawning and error mapping. Argument
+//! *validation* with TypeError/RangeError happens in `lib/` (JS) before a call gets here.
+
+mod engine;
+mod errors;
+mod task;
+
+use napi::bindgen_prelude::Buffer;
+use napi::Env;
+use napi_derive::napi;
+
+use crate::codecs::{self, Header};
+use crate::error::CODES;
+use crate::format::Format;
+use crate::source::Source;
+
+
+/// Header facts as JS sees them.
+#[napi(object)]
+pub struct ImageInfo {
+    pub format: String,
+    pub width: u32,
+    pub height: u32,
+    pub has_alpha: bool,
+    pub orientation: u32,
+    pub has_icc_profile: bool,
+}
+
+impl From<Header> for ImageInfo {
+    fn from(h: Header) -> Self {
+        ImageInfo {
+            format: h.format.name().into(),
+            width: h.width,
+            height: h.height,
+            has_alpha: h.has_alpha,
+            orientation: h.orientation as u32,
+            has_icc_profile: h.has_icc,
+        }
+    }
+}
+
+/// Reads the header of an encoded image held in memory.
+#[napi]
+pub fn inspect(env: Env, data: Buffer) -> napi::Result<ImageInfo> {
+    codecs::probe(&data).map(ImageInfo::from).map_err(|e| errors::to_js(&env, &e))
+}
+
+/// Maps a file and reads its header; no pixel is decoded.
+#[napi]
+pub fn inspect_file(env: Env, path: String) -> napi::Result<ImageInfo> {
+    Source::open(&path)
+        .and_then(|s| codecs::probe(s.bytes()))
+        .map(ImageInfo::from)
+        .map_err(|e| errors::to_js(&env, &e))
+}
+
+#[napi]
+pub fn supported_input_formats() -> Vec<String> {
+    Format::INPUTS.iter().map(|f| f.name().to_string()).collect()
+}
+
+#[napi]
+pub fn supported_output_formats() -> Vec<String> {
+    Format::OUTPUTS.iter().map(|f| f.name().to_string()).collect()
+}
+
+#[napi(object)]
+pub struct ErrorCodeEntry {
+    pub name: String,
+    pub code: String,
+    pub error_code: u32,
+    pub category: String,
+}
+
+/// The core's error table, so JS builds `ErrorCode` from the one source of truth.
+#[napi]
+pub fn error_codes() -> Vec<ErrorCodeEntry> {
+    CODES
+        .iter()
+        .map(|(name, code, number, category)| ErrorCodeEntry {
+            name: name.to_string(),
+            code: code.to_string(),
+            error_code: *number,
+            category: category.as_str().to_string(),
+        })
+        .collect()
+}
+
+#[napi]
+pub fn native_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

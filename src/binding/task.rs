@@ -1,0 +1,96 @@
+//! The async task: runs on a libuv worker, resolves on the JS thread.
+
+use std::path::PathBuf;
+
+use napi::bindgen_prelude::Buffer;
+use napi::{Env, Task};
+use napi_derive::napi;
+
+use super::errors;
+use crate::codecs::EncodeOptions;
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::output;
+use crate::pipeline::{self, Encoded, Pipeline};
+use crate::source::Source;
+
+pub struct RunTask {
+    source: Source,
+    pipeline: Pipeline,
+    options: EncodeOptions,
+    out_path: Option<PathBuf>,
+}
+
+impl RunTask {
+    pub fn new(source: Source, pipeline: Pipeline, options: EncodeOptions, out_path: Option<PathBuf>) -> Self {
+        RunTask { source, pipeline, options, out_path }
+    }
+}
+
+#[napi(object)]
+pub struct JsMetrics {
+    pub decode_ms: f64,
+    pub ops_ms: f64,
+    pub encode_ms: f64,
+    pub total_ms: f64,
+    pub peak_rss: f64,
+    pub bytes_in: f64,
+    pub bytes_out: f64,
+    pub format_in: String,
+    pub format_out: String,
+    pub width_in: u32,
+    pub height_in: u32,
+    pub width_out: u32,
+    pub height_out: u32,
+    pub compression_ratio: f64,
+}
+
+impl From<Metrics> for JsMetrics {
+    fn from(m: Metrics) -> Self {
+        JsMetrics {
+            decode_ms: m.decode_ms,
+            ops_ms: m.ops_ms,
+            encode_ms: m.encode_ms,
+            total_ms: m.total_ms,
+            peak_rss: m.peak_rss as f64,
+            bytes_in: m.bytes_in as f64,
+            bytes_out: m.bytes_out as f64,
+            format_in: m.format_in.into(),
+            format_out: m.format_out.into(),
+            width_in: m.width_in,
+            height_in: m.height_in,
+            width_out: m.width_out,
+            height_out: m.height_out,
+            compression_ratio: m.compression_ratio,
+        }
+    }
+}
+
+/// `data` is absent when the output went to a file.
+#[napi(object)]
+pub struct RunResult {
+    pub data: Option<Buffer>,
+    pub metrics: JsMetrics,
+}
+
+impl Task for RunTask {
+    /// The core's error travels as a value so `resolve` can build a coded JS error.
+    type Output = Result<(Option<Vec<u8>>, Metrics)>;
+    type JsValue = RunResult;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let run = || -> Result<(Option<Vec<u8>>, Metrics)> {
+            let Encoded { data, metrics } = pipeline::run(self.source.bytes(), &self.pipeline, &self.options)?;
+            match &self.out_path {
+                Some(path) => output::write_atomic(path, &data).map(|_| (None, metrics)),
+                None => Ok((Some(data), metrics)),
+            }
+        };
+        Ok(run())
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<RunResult> {
+        let (data, metrics) = output.map_err(|e: Error| errors::to_js(&env, &e))?;
+        Ok(RunResult { data: data.map(Buffer::from), metrics: metrics.into() })
+    }
+}
