@@ -1,0 +1,50 @@
+// Compiled by `tsc --noEmit` in `npm test`: typical calls must type-check against
+// index.d.ts, and the `@ts-expect-error` lines prove that wrong calls do not.
+import {
+  ErrorCategory,
+  ErrorCode,
+  ImageEngine,
+  getErrorCategory,
+  inspect,
+  inspectFile,
+  supportedOutputFormats,
+  version,
+  type ImageInfo,
+  type LazyImageError,
+  type Metrics,
+} from '..';
+
+async function usage(): Promise<void> {
+  const engine = ImageEngine.fromPath('in.jpg').resize(800).rotate(90).grayscale();
+  const buf: Buffer = await engine.toBuffer('webp', 80);
+  const same: Buffer = await engine.clone().toBuffer('jpeg', { quality: 85, fastMode: true });
+  const written: number = await ImageEngine.from(buf).resize({ width: 100, fit: 'cover' }).toFile('out.png', 'png');
+  const { data, metrics } = await ImageEngine.fromBytes(new Uint8Array(same)).toBufferWithMetrics('avif');
+  const m: Metrics = metrics;
+  const info: ImageInfo = inspect(data);
+  const file: ImageInfo = inspectFile(new URL('file:///tmp/a.png'));
+  const dims: { width: number; height: number } = engine.dimensions();
+  const formats: string[] = supportedOutputFormats();
+  const v: string = version();
+  console.log(written, m.totalMs, info.format, file.hasAlpha, dims.width, formats, v);
+
+  try {
+    await engine.crop(0, 0, 10, 10).toBuffer('png');
+  } catch (err) {
+    const category = getErrorCategory(err);
+    if (category === ErrorCategory.USER_INPUT && (err as LazyImageError).code === ErrorCode.CROP_OUT_OF_BOUNDS) {
+      console.log('crop outside');
+    }
+  }
+
+  // @ts-expect-error: unknown format
+  await engine.toBuffer('gif');
+  // @ts-expect-error: unknown fit
+  engine.resize(10, 10, 'stretch');
+  // @ts-expect-error: quality is a number
+  await engine.toBuffer('jpeg', '80');
+  // @ts-expect-error: the constructor is private
+  new ImageEngine();
+}
+
+void usage;

@@ -1,0 +1,147 @@
+/// <reference types="node" />
+
+export type OutputFormat = 'jpeg' | 'jpg' | 'png' | 'webp' | 'avif';
+export type InputFormat = 'jpeg' | 'png' | 'webp';
+export type Fit = 'inside' | 'cover' | 'fill' | 'contain' | 'outside';
+export type Kernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos3';
+
+export interface ResizeOptions {
+  width?: number | null;
+  height?: number | null;
+  /** Default `inside`. */
+  fit?: Fit;
+  /** Default `lanczos3`. */
+  kernel?: Kernel;
+  /** Leave the image unchanged when the resize would enlarge it. Default false. */
+  withoutEnlargement?: boolean;
+}
+
+export interface OutputOptions {
+  /** 1–100. Defaults: JPEG 85, WebP 80, AVIF 60; ignored by PNG. */
+  quality?: number;
+  /** Skip the slow searches (trellis, progressive scans, high encoder effort). */
+  fastMode?: boolean;
+  /** 0–10 encoder effort; PNG from 7 up is recompressed with oxipng. */
+  effort?: number;
+  /** WebP only: lossless encoding. */
+  lossless?: boolean;
+}
+
+export interface Dimensions {
+  width: number;
+  height: number;
+}
+
+export interface ImageInfo {
+  format: InputFormat;
+  width: number;
+  height: number;
+  hasAlpha: boolean;
+  /** EXIF orientation 1–8 (1 when absent). */
+  orientation: number;
+  hasIccProfile: boolean;
+}
+
+export interface Metrics {
+  decodeMs: number;
+  opsMs: number;
+  encodeMs: number;
+  totalMs: number;
+  /** Peak resident set size of the process so far, in bytes (0 where unknown). */
+  peakRss: number;
+  bytesIn: number;
+  bytesOut: number;
+  formatIn: InputFormat;
+  formatOut: Exclude<OutputFormat, 'jpg'>;
+  widthIn: number;
+  heightIn: number;
+  widthOut: number;
+  heightOut: number;
+  /** bytesIn / bytesOut. */
+  compressionRatio: number;
+}
+
+export interface OutputWithMetrics {
+  data: Buffer;
+  metrics: Metrics;
+}
+
+export type Input = Buffer | Uint8Array | ArrayBuffer;
+
+export declare class ImageEngine {
+  private constructor();
+  /** Memory-maps the file now (throws with a code if it cannot); decodes nothing. */
+  static fromPath(path: string | URL): ImageEngine;
+  /** Uses the caller's bytes in place (no copy). */
+  static from(input: Input): ImageEngine;
+  static fromBytes(input: Input): ImageEngine;
+  static fromMemory(input: Input): ImageEngine;
+
+  resize(width?: number | null, height?: number | null, fit?: Fit): this;
+  resize(options: ResizeOptions): this;
+  crop(x: number, y: number, width: number, height: number): this;
+  /** Multiples of 90 only; anything else throws a RangeError. */
+  rotate(degrees: number): this;
+  flipH(): this;
+  flipV(): this;
+  grayscale(): this;
+  /** -100..100 */
+  brightness(value: number): this;
+  /** -100..100 */
+  contrast(value: number): this;
+  autoOrient(enabled?: boolean): this;
+  clone(): ImageEngine;
+
+  /** Header only, synchronous; the displayed size after auto-orientation. */
+  dimensions(): Dimensions;
+  hasIccProfile(): boolean;
+
+  toBuffer(format: OutputFormat, quality?: number, fastMode?: boolean): Promise<Buffer>;
+  toBuffer(format: OutputFormat, options: OutputOptions): Promise<Buffer>;
+  toBufferWithMetrics(format: OutputFormat, quality?: number, fastMode?: boolean): Promise<OutputWithMetrics>;
+  toBufferWithMetrics(format: OutputFormat, options: OutputOptions): Promise<OutputWithMetrics>;
+  /** Writes atomically (temp file + rename); resolves to the bytes written. */
+  toFile(path: string | URL, format: OutputFormat, quality?: number, fastMode?: boolean): Promise<number>;
+  toFile(path: string | URL, format: OutputFormat, options: OutputOptions): Promise<number>;
+}
+
+export declare function inspect(input: Buffer | Uint8Array): ImageInfo;
+export declare function inspectFile(path: string | URL): ImageInfo;
+export declare function supportedInputFormats(): InputFormat[];
+export declare function supportedOutputFormats(): Exclude<OutputFormat, 'jpg'>[];
+export declare function version(): string;
+
+export type ErrorCategoryValue = 'user_input' | 'codec' | 'resource_limit' | 'internal';
+
+export declare const ErrorCategory: {
+  readonly USER_INPUT: 'user_input';
+  readonly CODEC: 'codec';
+  readonly RESOURCE_LIMIT: 'resource_limit';
+  readonly INTERNAL: 'internal';
+};
+
+export declare const ErrorCode: {
+  readonly FILE_NOT_FOUND: 'LAZY_FILE_NOT_FOUND';
+  readonly FILE_READ: 'LAZY_FILE_READ';
+  readonly NOT_A_FILE: 'LAZY_NOT_A_FILE';
+  readonly EMPTY_INPUT: 'LAZY_EMPTY_INPUT';
+  readonly INVALID_ARGUMENT: 'LAZY_INVALID_ARGUMENT';
+  readonly OUT_OF_RANGE: 'LAZY_OUT_OF_RANGE';
+  readonly CROP_OUT_OF_BOUNDS: 'LAZY_CROP_OUT_OF_BOUNDS';
+  readonly OUTPUT_WRITE: 'LAZY_OUTPUT_WRITE';
+  readonly UNSUPPORTED_FORMAT: 'LAZY_UNSUPPORTED_FORMAT';
+  readonly CORRUPT_INPUT: 'LAZY_CORRUPT_INPUT';
+  readonly ENCODE_FAILED: 'LAZY_ENCODE_FAILED';
+  readonly LIMIT_EXCEEDED: 'LAZY_LIMIT_EXCEEDED';
+  readonly INTERNAL: 'LAZY_INTERNAL';
+};
+
+/** Every error thrown or rejected by lazy-image has these properties. */
+export interface LazyImageError extends Error {
+  code: (typeof ErrorCode)[keyof typeof ErrorCode];
+  errorCode: number;
+  category: ErrorCategoryValue;
+}
+
+/** The category of an error; errors not raised by lazy-image count as `internal`. */
+export declare function getErrorCategory(err: unknown): ErrorCategoryValue;
