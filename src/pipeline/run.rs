@@ -16,8 +16,11 @@ pub struct Encoded {
 }
 
 pub fn run(input: &[u8], pipeline: &Pipeline, options: &EncodeOptions) -> Result<Encoded> {
-    catch_unwind(AssertUnwindSafe(|| run_unguarded(input, pipeline, options)))
-        .unwrap_or_else(|p| Err(Error::from_panic(p, Error::Internal)))
+    guarded(|| run_unguarded(input, pipeline, options))
+}
+
+fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p, Error::Internal)))
 }
 
 fn run_unguarded(input: &[u8], pipeline: &Pipeline, options: &EncodeOptions) -> Result<Encoded> {
@@ -83,6 +86,13 @@ mod tests {
         assert_eq!(m.bytes_out as usize, out.data.len());
         let header = codecs::probe(&out.data).unwrap();
         assert_eq!((header.width, header.height), (30, 20));
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let err = guarded::<()>(|| panic!("boom")).unwrap_err();
+        assert_eq!(err.code(), "LAZY_INTERNAL");
+        assert!(err.to_string().contains("boom"));
     }
 
     #[test]
