@@ -2,11 +2,11 @@
 //! holds (a Node `Buffer` kept alive by the binding). Neither is ever copied.
 
 use std::fs::File;
-use std::io::ErrorKind;
+use std::io::{self, BufRead, ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use memmap2::Mmap;
+use memmap2::{Mmap, UncheckedAdvice};
 
 use crate::error::{Error, Result};
 
@@ -55,6 +55,78 @@ impl Source {
     pub fn is_mapped(&self) -> bool {
         matches!(self, Source::Mapped { .. })
     }
+
+    /// A sequential reader that drops the pages it has passed from this process's RSS.
+    pub fn reader(&self) -> SequentialReader<'_> {
+        let map = match self {
+            Source::Mapped { map, .. } => Some(&**map),
+            Source::Borrowed(_) => None,
+        };
+        SequentialReader { bytes: self.bytes(), pos: 0, released: 0, map }
+    }
+}
+
+/// Reads a source front to back. Mapped pages already read count toward RSS although they
+/// are only page cache; every `RELEASE_STEP` bytes they are handed back with
+/// `MADV_DONTNEED`, so a large file's mapping never weighs on the memory budget at once.
+pub struct SequentialReader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    released: usize,
+    map: Option<&'a Mmap>,
+}
+
+const RELEASE_STEP: usize = 4 << 20;
+const PAGE: usize = 4096;
+
+impl SequentialReader<'_> {
+    fn release_passed(&mut self) {
+        let Some(map) = self.map else { return };
+        // Keep one step behind the cursor: decoders seek back a little (PNG chunk CRCs).
+        let upto = self.pos.saturating_sub(RELEASE_STEP) / PAGE * PAGE;
+        if upto >= self.released + RELEASE_STEP {
+            // SAFETY: the mapping is read-only and file-backed; dropped pages are read back
+            // from the page cache if anything touches them again, so no data changes.
+            let _ = unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, 0, upto) };
+            self.released = upto;
+        }
+    }
+}
+
+impl Read for SequentialReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = (&self.bytes[self.pos.min(self.bytes.len())..]).read(buf)?;
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for SequentialReader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Ok(&self.bytes[self.pos.min(self.bytes.len())..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos += amt;
+        self.release_passed();
+    }
+}
+
+impl Seek for SequentialReader<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let base = match to {
+            SeekFrom::Start(n) => Some(n as i64),
+            SeekFrom::End(d) => (self.bytes.len() as i64).checked_add(d),
+            SeekFrom::Current(d) => (self.pos as i64).checked_add(d),
+        };
+        match base {
+            Some(p) if p >= 0 => {
+                self.pos = p as usize;
+                Ok(p as u64)
+            }
+            _ => Err(io::Error::new(ErrorKind::InvalidInput, "seek before the start of the input")),
+        }
+    }
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {
@@ -79,6 +151,26 @@ mod tests {
         assert!(matches!(Source::open(&dir), Err(Error::NotAFile { .. })));
         std::fs::write(&file, b"").unwrap();
         assert!(matches!(Source::open(&file), Err(Error::EmptyInput)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn sequential_reader_reads_and_seeks_like_a_cursor() {
+        let dir = std::env::temp_dir().join(format!("lazy-reader-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("big.bin");
+        let data: Vec<u8> = (0..(12 << 20)).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&file, &data).unwrap();
+        let src = Source::open(&file).unwrap();
+        let mut r = src.reader();
+        let mut all = Vec::new();
+        r.read_to_end(&mut all).unwrap();
+        assert_eq!(all, data, "pages released behind the cursor read back unchanged");
+        r.seek(SeekFrom::Start(5)).unwrap();
+        let mut b = [0u8; 3];
+        r.read_exact(&mut b).unwrap();
+        assert_eq!(b, [5, 6, 7]);
+        assert!(r.seek(SeekFrom::Current(-100)).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

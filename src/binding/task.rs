@@ -80,7 +80,7 @@ impl Task for RunTask {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         let run = || -> Result<(Option<Vec<u8>>, Metrics)> {
-            let Encoded { data, metrics } = pipeline::run(self.source.bytes(), &self.pipeline, &self.options)?;
+            let Encoded { data, metrics } = pipeline::run(&self.source, &self.pipeline, &self.options)?;
             match &self.out_path {
                 Some(path) => output::write_atomic(path, &data).map(|_| (None, metrics)),
                 None => Ok((Some(data), metrics)),

@@ -10,11 +10,12 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use mozjpeg::{ColorSpace, Compress, Decompress, Marker};
 use mozjpeg_sys as ffi;
 
-use super::{EncodeOptions, Header};
+use super::{prescale_size, DecodeTarget, EncodeOptions, FrameSink, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
 use crate::metadata::exif;
+use crate::source::Source;
 
 const NAME: &str = "JPEG";
 const EXIF_PREFIX: &[u8] = b"Exif\0\0";
@@ -48,35 +49,62 @@ pub fn probe(bytes: &[u8]) -> Result<Header> {
     })
 }
 
-pub fn decode(bytes: &[u8]) -> Result<Image> {
+/// Decodes row block by row block. With a target, libjpeg first shrinks by DCT scaling
+/// (n/8) as far as `prescale_size` allows, and the rows stream into the resampler.
+pub fn decode(source: &Source, target: Option<DecodeTarget>) -> Result<Image> {
     guarded(|| {
-        let d = Decompress::with_err(strict_error_mgr())
+        let mut d = Decompress::with_err(strict_error_mgr())
             .with_markers(DECODE_MARKERS)
-            .from_mem(bytes)
+            .from_reader(source.reader())
             .map_err(|e| Error::corrupt(NAME, e))?;
+        if let Some(t) = target {
+            d.scale(dct_numerator((d.width() as u32, d.height() as u32), t));
+        }
         let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
         // Photoshop (the Adobe APP14 marker) stores CMYK inverted.
         let inverted = d.markers().any(|m| m.data.starts_with(b"Adobe"));
         let out_space = if cmyk { ColorSpace::JCS_CMYK } else { ColorSpace::JCS_RGB };
         let mut started = d.to_colorspace(out_space).map_err(|e| Error::corrupt(NAME, e))?;
-        let (width, height) = (started.width() as u32, started.height() as u32);
-        let pixels: Vec<u8> = started.read_scanlines().map_err(|e| Error::corrupt(NAME, e))?;
+        let (width, height) = (started.width(), started.height());
+        let mut sink = FrameSink::new(width as u32, height as u32, 3, target);
+        let comps = if cmyk { 4 } else { 3 };
+        let mut raw = vec![0u8; FrameSink::BLOCK_ROWS * width * comps];
+        let mut rgb = if cmyk { vec![0u8; FrameSink::BLOCK_ROWS * width * 3] } else { Vec::new() };
+        let mut done = 0;
+        while done < height {
+            let n = FrameSink::BLOCK_ROWS.min(height - done);
+            let block = started
+                .read_scanlines_into(&mut raw[..n * width * comps])
+                .map_err(|e| Error::corrupt(NAME, e))?;
+            if cmyk {
+                let out = &mut rgb[..n * width * 3];
+                cmyk_to_rgb(block, out, inverted);
+                sink.push(out)?;
+            } else {
+                sink.push(block)?;
+            }
+            done += n;
+        }
         started.finish().map_err(|e| Error::corrupt(NAME, e))?;
-        let data = if cmyk { cmyk_to_rgb(&pixels, inverted) } else { pixels };
-        Ok(Image::new(width, height, 3, data))
+        sink.finish()
     })
 }
 
+/// The strongest DCT shrink (numerator over 8) that keeps the prescale size.
+fn dct_numerator(size: (u32, u32), target: DecodeTarget) -> u8 {
+    let (pw, ph) = prescale_size(size, target);
+    let scaled = |n: u32, side: u32| (side * n).div_ceil(8);
+    (1..=8u8).find(|&n| scaled(n as u32, size.0) >= pw && scaled(n as u32, size.1) >= ph).unwrap_or(8)
+}
+
 /// Naive CMYK → RGB (no ICC); colour-managed conversion belongs to the metadata work.
-fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(cmyk.len() / 4 * 3);
-    for p in cmyk.chunks_exact(4) {
+fn cmyk_to_rgb(cmyk: &[u8], rgb: &mut [u8], inverted: bool) {
+    for (p, out) in cmyk.chunks_exact(4).zip(rgb.chunks_exact_mut(3)) {
         let [c, m, y, k] = if inverted { [p[0], p[1], p[2], p[3]] } else { [!p[0], !p[1], !p[2], !p[3]] };
-        for v in [c, m, y] {
-            out.push(((v as u32 * k as u32 + 127) / 255) as u8);
+        for (o, v) in out.iter_mut().zip([c, m, y]) {
+            *o = ((v as u32 * k as u32 + 127) / 255) as u8;
         }
     }
-    out
 }
 
 pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
@@ -162,13 +190,28 @@ mod tests {
         encode(photo(256, 192, false), &o).unwrap()
     }
 
+    fn decode_bytes(bytes: &[u8], target: Option<DecodeTarget>) -> Result<Image> {
+        decode(&crate::codecs::tests::source(bytes.to_vec()), target)
+    }
+
     #[test]
     fn truncated_and_corrupt_data_are_errors() {
         let jpeg = sample(80, false);
         let cut = &jpeg[..jpeg.len() * 2 / 3];
         assert!(probe(cut).is_ok(), "header is intact");
-        assert!(matches!(decode(cut), Err(Error::CorruptInput { .. })));
-        assert!(matches!(decode(&jpeg[..20]), Err(Error::CorruptInput { .. })));
+        assert!(matches!(decode_bytes(cut, None), Err(Error::CorruptInput { .. })));
+        assert!(matches!(decode_bytes(&jpeg[..20], None), Err(Error::CorruptInput { .. })));
+    }
+
+    #[test]
+    fn shrinks_on_load_but_keeps_twice_the_target() {
+        use crate::ops::Kernel;
+        let t = |w, h| DecodeTarget { width: w, height: h, kernel: Kernel::Lanczos3 };
+        assert_eq!(dct_numerator((6000, 4000), t(800, 533)), 3); // 2250x1500 >= 1600x1066
+        assert_eq!(dct_numerator((6000, 4000), t(300, 200)), 1);
+        assert_eq!(dct_numerator((6000, 4000), t(3000, 2000)), 8);
+        let out = decode_bytes(&sample(90, false), Some(t(60, 45))).unwrap();
+        assert_eq!((out.width, out.height), (60, 45));
     }
 
     #[test]
@@ -181,7 +224,10 @@ mod tests {
 
     #[test]
     fn cmyk_inversion() {
-        assert_eq!(cmyk_to_rgb(&[255, 0, 255, 255], true), vec![255, 0, 255]);
-        assert_eq!(cmyk_to_rgb(&[0, 255, 0, 0], false), vec![255, 0, 255]);
+        let mut rgb = [0u8; 3];
+        cmyk_to_rgb(&[255, 0, 255, 255], &mut rgb, true);
+        assert_eq!(rgb, [255, 0, 255]);
+        cmyk_to_rgb(&[0, 255, 0, 0], &mut rgb, false);
+        assert_eq!(rgb, [255, 0, 255]);
     }
 }

@@ -9,6 +9,8 @@ mod webp;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
+use crate::ops::resize::{Kernel, RowResampler};
+use crate::source::Source;
 
 /// What the header says, before any pixel is decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,14 +53,82 @@ pub fn probe(bytes: &[u8]) -> Result<Header> {
     Ok(header)
 }
 
-/// Decodes the whole image at full size, after its header passed `check_dimensions`.
-pub fn decode(bytes: &[u8], header: &Header) -> Result<Image> {
+/// A downscale fused into decoding (stored orientation): the decoder may shrink on load
+/// (JPEG DCT scaling, libwebp scaling) and stream rows into a resampler, so the full-size
+/// frame is never held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeTarget {
+    pub width: u32,
+    pub height: u32,
+    pub kernel: Kernel,
+}
+
+/// Decodes the image, at full size or straight to `target`; the header has passed
+/// `check_dimensions`.
+pub fn decode(source: &Source, header: &Header, target: Option<DecodeTarget>) -> Result<Image> {
     match header.format {
-        Format::Jpeg => jpeg::decode(bytes),
-        Format::Png => png::decode(bytes),
-        Format::Webp => webp::decode(bytes),
-        Format::Avif => avif::decode(bytes),
+        Format::Jpeg => jpeg::decode(source, target),
+        Format::Png => png::decode(source, target),
+        Format::Webp => webp::decode(source.bytes(), target),
+        Format::Avif => avif::decode(source.bytes()),
     }
+}
+
+/// Where a decoder puts its rows, block by block: into the whole frame, or through a
+/// `RowResampler` when a target size was asked for.
+pub(crate) enum FrameSink {
+    Whole { width: u32, height: u32, channels: u8, data: Vec<u8> },
+    Scaled(RowResampler),
+}
+
+impl FrameSink {
+    /// Rows per block: enough to amortise the per-call cost, small beside the frame.
+    pub const BLOCK_ROWS: usize = 32;
+
+    pub fn new(width: u32, height: u32, channels: u8, target: Option<DecodeTarget>) -> FrameSink {
+        match target {
+            Some(t) if (t.width, t.height) != (width, height) => {
+                FrameSink::Scaled(RowResampler::new((width, height), channels, (t.width, t.height), t.kernel))
+            }
+            _ => FrameSink::Whole {
+                width,
+                height,
+                channels,
+                data: Vec::with_capacity(width as usize * height as usize * channels as usize),
+            },
+        }
+    }
+
+    /// `block` holds whole rows in this sink's channel layout; it may be modified.
+    pub fn push(&mut self, block: &mut [u8]) -> Result<()> {
+        match self {
+            FrameSink::Whole { data, .. } => {
+                data.extend_from_slice(block);
+                Ok(())
+            }
+            FrameSink::Scaled(r) => r.push(block),
+        }
+    }
+
+    pub fn finish(self) -> Result<Image> {
+        match self {
+            FrameSink::Whole { width, height, channels, data } => {
+                if data.len() != width as usize * height as usize * channels as usize {
+                    return Err(Error::Internal("decoder delivered a partial frame".into()));
+                }
+                Ok(Image::new(width, height, channels, data))
+            }
+            FrameSink::Scaled(r) => r.finish(),
+        }
+    }
+}
+
+/// The size to decode at before the final resample: the smallest that still leaves at
+/// least a 2× reduction for the resampling filter, so shrink-on-load never costs sharpness.
+pub(crate) fn prescale_size(source: (u32, u32), target: DecodeTarget) -> (u32, u32) {
+    let w = (target.width * 2).min(source.0);
+    let h = (target.height * 2).min(source.1);
+    (w, h)
 }
 
 fn check_dimensions(width: u32, height: u32) -> Result<()> {
@@ -133,7 +203,7 @@ pub(crate) mod test_images {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -144,6 +214,10 @@ mod tests {
         assert!(matches!(check_dimensions(40_000, 10), Err(Error::LimitExceeded { .. })));
     }
 
+    pub(crate) fn source(bytes: Vec<u8>) -> Source {
+        Source::borrowed(std::sync::Arc::new(bytes)).unwrap()
+    }
+
     #[test]
     fn every_format_round_trips() {
         let img = test_images::photo(64, 48, false);
@@ -151,13 +225,32 @@ mod tests {
             let bytes = encode(img.clone(), &EncodeOptions::new(format)).unwrap();
             let header = probe(&bytes).unwrap();
             assert_eq!((header.format, header.width, header.height), (format, 64, 48));
-            let back = decode(&bytes, &header).unwrap();
+            let back = decode(&source(bytes), &header, None).unwrap();
             assert_eq!((back.width, back.height), (64, 48));
             let diff = mean_abs_diff(&img, &back);
             assert!(diff < 6.0, "{format:?} differs by {diff}");
         }
         let avif = encode(img, &EncodeOptions::new(Format::Avif)).unwrap();
         assert_eq!(Format::sniff(&avif), Some(Format::Avif));
+    }
+
+    #[test]
+    fn decoding_to_a_target_matches_decode_then_resize() {
+        let img = test_images::photo(400, 300, true);
+        let target = DecodeTarget { width: 90, height: 68, kernel: Kernel::Lanczos3 };
+        for format in [Format::Jpeg, Format::Png, Format::Webp] {
+            let mut o = EncodeOptions::new(format);
+            o.quality = Some(95);
+            let bytes = encode(img.clone(), &o).unwrap();
+            let header = probe(&bytes).unwrap();
+            let src = source(bytes);
+            let full = decode(&src, &header, None).unwrap();
+            let reference = crate::ops::resize::scale(full, (90, 68), Kernel::Lanczos3).unwrap();
+            let fused = decode(&src, &header, Some(target)).unwrap();
+            assert_eq!((fused.width, fused.height, fused.channels), (90, 68, reference.channels));
+            let diff = mean_abs_diff(&reference, &fused);
+            assert!(diff < 2.0, "{format:?}: fused decode differs by {diff}");
+        }
     }
 
     pub(crate) fn mean_abs_diff(a: &Image, b: &Image) -> f64 {

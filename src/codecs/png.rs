@@ -1,27 +1,29 @@
 //! PNG: the `png` crate decodes every bit depth, palette, grey, alpha and interlaced file;
 //! encoding uses its fast deflate by default and oxipng when a high effort is asked for.
 
-use std::io::Cursor;
+use std::io::{BufRead, Cursor, Seek};
 
 use png::{BitDepth, ColorType, Compression, Decoder, Limits, Transformations};
 
-use super::{EncodeOptions, Header};
+use super::{DecodeTarget, EncodeOptions, FrameSink, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
 use crate::metadata::exif;
+use crate::ops::resize;
+use crate::source::Source;
 
 const NAME: &str = "PNG";
 /// Effort from which the output is recompressed by oxipng.
 const OXIPNG_EFFORT: u8 = 7;
 
-fn decoder(bytes: &[u8]) -> Decoder<Cursor<&[u8]>> {
+fn decoder<R: BufRead + Seek>(reader: R) -> Decoder<R> {
     // Sizes are checked against our own limits from the header; lift the crate's 64 MiB cap.
-    Decoder::new_with_limits(Cursor::new(bytes), Limits { bytes: usize::MAX })
+    Decoder::new_with_limits(reader, Limits { bytes: usize::MAX })
 }
 
 pub fn probe(bytes: &[u8]) -> Result<Header> {
-    let reader = decoder(bytes).read_info().map_err(|e| Error::corrupt(NAME, e))?;
+    let reader = decoder(Cursor::new(bytes)).read_info().map_err(|e| Error::corrupt(NAME, e))?;
     let info = reader.info();
     let has_alpha = matches!(info.color_type, ColorType::Rgba | ColorType::GrayscaleAlpha) || info.trns.is_some();
     Ok(Header {
@@ -34,25 +36,75 @@ pub fn probe(bytes: &[u8]) -> Result<Header> {
     })
 }
 
-pub fn decode(bytes: &[u8]) -> Result<Image> {
-    let mut d = decoder(bytes);
+/// Decodes row by row into the sink (so a target size never needs the whole frame);
+/// interlaced files deliver their rows in passes and are decoded whole, then resampled.
+pub fn decode(source: &Source, target: Option<DecodeTarget>) -> Result<Image> {
+    let mut d = decoder(source.reader());
     d.set_transformations(Transformations::normalize_to_color8());
     let mut reader = d.read_info().map_err(|e| Error::corrupt(NAME, e))?;
-    let size = reader.output_buffer_size().ok_or_else(|| Error::corrupt(NAME, "image size overflows memory"))?;
-    let mut buf = vec![0; size];
-    let frame = reader.next_frame(&mut buf).map_err(|e| Error::corrupt(NAME, e))?;
-    buf.truncate(frame.buffer_size());
-    let (w, h) = (frame.width, frame.height);
-    debug_assert_eq!(frame.bit_depth, BitDepth::Eight);
-    Ok(match frame.color_type {
-        ColorType::Rgb => Image::new(w, h, 3, buf),
-        ColorType::Rgba => Image::new(w, h, 4, buf),
-        ColorType::Grayscale => Image::new(w, h, 3, buf.iter().flat_map(|&g| [g, g, g]).collect()),
-        ColorType::GrayscaleAlpha => {
-            Image::new(w, h, 4, buf.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect())
+    let (width, height) = reader.info().size();
+    let (color, _) = reader.output_color_type();
+    let channels = if matches!(color, ColorType::Rgba | ColorType::GrayscaleAlpha) { 4 } else { 3 };
+    let row_len = width as usize * channels as usize;
+    if reader.info().interlaced {
+        // Adam7 delivers rows in passes: decode the frame whole, then resample it.
+        let size = reader.output_buffer_size().ok_or_else(|| Error::corrupt(NAME, "image size overflows memory"))?;
+        let mut frame = vec![0; size];
+        reader.next_frame(&mut frame).map_err(|e| Error::corrupt(NAME, e))?;
+        let image = match color {
+            ColorType::Rgb | ColorType::Rgba => Image::new(width, height, channels, frame),
+            _ => {
+                let mut data = vec![0; row_len * height as usize];
+                let src_len = frame.len() / height as usize;
+                for (dst, src) in data.chunks_exact_mut(row_len).zip(frame.chunks_exact(src_len)) {
+                    expand(src, color, dst);
+                }
+                Image::new(width, height, channels, data)
+            }
+        };
+        return match target {
+            Some(t) => resize::scale(image, (t.width, t.height), t.kernel),
+            None => Ok(image),
+        };
+    }
+    let mut sink = FrameSink::new(width, height, channels, target);
+    let mut block = vec![0u8; FrameSink::BLOCK_ROWS * row_len];
+    let (mut filled, mut rows) = (0, 0);
+    while let Some(row) = reader.next_row().map_err(|e| Error::corrupt(NAME, e))? {
+        expand(row.data(), color, &mut block[filled * row_len..(filled + 1) * row_len]);
+        filled += 1;
+        rows += 1;
+        if filled == FrameSink::BLOCK_ROWS {
+            sink.push(&mut block)?;
+            filled = 0;
         }
-        ColorType::Indexed => return Err(Error::Internal("PNG palette was not expanded".into())),
-    })
+    }
+    if filled > 0 {
+        sink.push(&mut block[..filled * row_len])?;
+    }
+    if rows != height {
+        return Err(Error::corrupt(NAME, format!("image data ends after {rows} of {height} rows")));
+    }
+    reader.finish().map_err(|e| Error::corrupt(NAME, e))?;
+    sink.finish()
+}
+
+/// One decoded 8-bit row (RGB, RGBA, grey or grey+alpha) into RGB or RGBA.
+fn expand(src: &[u8], color: ColorType, dst: &mut [u8]) {
+    match color {
+        ColorType::Grayscale => {
+            for (d, &g) in dst.chunks_exact_mut(3).zip(src) {
+                d.fill(g);
+            }
+        }
+        ColorType::GrayscaleAlpha => {
+            for (d, p) in dst.chunks_exact_mut(4).zip(src.chunks_exact(2)) {
+                d.copy_from_slice(&[p[0], p[0], p[0], p[1]]);
+            }
+        }
+        // RGB, RGBA; palettes were expanded by the decoder's transformations.
+        _ => dst.copy_from_slice(&src[..dst.len()]),
+    }
 }
 
 pub fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
@@ -85,6 +137,10 @@ pub fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::codecs::test_images::photo;
+
+    fn decode(bytes: &[u8]) -> Result<Image> {
+        super::decode(&crate::codecs::tests::source(bytes.to_vec()), None)
+    }
 
     #[test]
     fn keeps_alpha_and_drops_it_when_opaque() {

@@ -1,16 +1,19 @@
-//! WebP: decoded by image-webp (memory-safe Rust, handles lossy, lossless, alpha and the
-//! first frame of animations), encoded by libwebp for its mature rate control.
+//! WebP: still images are decoded by libwebp, which can scale while decoding (shrink-on-load)
+//! into a buffer of the reduced size; animations by image-webp, which gives the first frame.
+//! Encoding uses libwebp for its mature rate control.
 
 use std::io::Cursor;
 
 use image_webp::WebPDecoder;
+use libwebp_sys as ffi;
 use webp::{Encoder, WebPConfig};
 
-use super::{EncodeOptions, Header};
+use super::{prescale_size, DecodeTarget, EncodeOptions, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
 use crate::metadata::exif;
+use crate::ops::resize;
 
 const NAME: &str = "WebP";
 
@@ -36,13 +39,52 @@ pub fn probe(bytes: &[u8]) -> Result<Header> {
     })
 }
 
-pub fn decode(bytes: &[u8]) -> Result<Image> {
+pub fn decode(bytes: &[u8], target: Option<DecodeTarget>) -> Result<Image> {
     let mut d = decoder(bytes)?;
     let (width, height) = d.dimensions();
-    let size = d.output_buffer_size().ok_or_else(|| Error::corrupt(NAME, "image size overflows memory"))?;
-    let mut buf = vec![0; size];
-    d.read_image(&mut buf).map_err(|e| Error::corrupt(NAME, e))?;
-    Ok(Image::new(width, height, if d.has_alpha() { 4 } else { 3 }, buf))
+    let channels = if d.has_alpha() { 4 } else { 3 };
+    let image = if d.is_animated() {
+        let size = d.output_buffer_size().ok_or_else(|| Error::corrupt(NAME, "image size overflows memory"))?;
+        let mut buf = vec![0; size];
+        d.read_image(&mut buf).map_err(|e| Error::corrupt(NAME, e))?;
+        Image::new(width, height, channels, buf)
+    } else {
+        let size = target.map_or((width, height), |t| prescale_size((width, height), t));
+        decode_still(bytes, size, channels)?
+    };
+    match target {
+        Some(t) => resize::scale(image, (t.width, t.height), t.kernel),
+        None => Ok(image),
+    }
+}
+
+/// libwebp decode straight into our buffer, scaled to `size` by libwebp's area-averaging
+/// rescaler when smaller than the image.
+fn decode_still(bytes: &[u8], size: (u32, u32), channels: u8) -> Result<Image> {
+    let (w, h) = size;
+    let stride = w as usize * channels as usize;
+    let mut buf = vec![0u8; stride * h as usize];
+    // SAFETY: the config is initialised by libwebp; the output points at `buf`, which is
+    // exactly `stride * h` bytes and outlives the call (external memory: libwebp frees nothing).
+    let status = unsafe {
+        let mut config: ffi::WebPDecoderConfig = std::mem::zeroed();
+        if !ffi::WebPInitDecoderConfig(&mut config) {
+            return Err(Error::Internal("libwebp decoder version mismatch".into()));
+        }
+        config.options.use_scaling = 1;
+        config.options.scaled_width = w as i32;
+        config.options.scaled_height = h as i32;
+        config.output.colorspace = if channels == 4 { ffi::WEBP_CSP_MODE::MODE_RGBA } else { ffi::WEBP_CSP_MODE::MODE_RGB };
+        config.output.is_external_memory = 1;
+        config.output.u.RGBA = ffi::WebPRGBABuffer { rgba: buf.as_mut_ptr(), stride: stride as i32, size: buf.len() };
+        let status = ffi::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config);
+        ffi::WebPFreeDecBuffer(&mut config.output);
+        status
+    };
+    if status != ffi::VP8StatusCode::VP8_STATUS_OK {
+        return Err(Error::corrupt(NAME, format!("libwebp: {status:?}")));
+    }
+    Ok(Image::new(w, h, channels, buf))
 }
 
 pub fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
@@ -83,7 +125,7 @@ mod tests {
     fn alpha_survives_and_quality_is_monotonic() {
         let bytes = sample(80, true);
         assert!(probe(&bytes).unwrap().has_alpha);
-        assert_eq!(decode(&bytes).unwrap().channels, 4);
+        assert_eq!(decode(&bytes, None).unwrap().channels, 4);
         let sizes: Vec<usize> = (1..=10).map(|q| sample(q * 10, false).len()).collect();
         assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
     }
@@ -93,12 +135,12 @@ mod tests {
         let img = photo(32, 32, false);
         let mut o = EncodeOptions::new(Format::Webp);
         o.lossless = true;
-        assert_eq!(decode(&encode(&img, &o).unwrap()).unwrap(), img);
+        assert_eq!(decode(&encode(&img, &o).unwrap(), None).unwrap(), img);
     }
 
     #[test]
     fn truncation_is_an_error() {
         let bytes = sample(80, false);
-        assert!(decode(&bytes[..bytes.len() / 2]).is_err());
+        assert!(decode(&bytes[..bytes.len() / 2], None).is_err());
     }
 }

@@ -2,10 +2,11 @@
 //! resampling (the crate's `use_alpha`), so transparent pixels never bleed colour.
 
 use fast_image_resize::images::{Image as FirImage, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{FilterType, MulDiv, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use crate::error::{Error, Result};
 use crate::image::Image;
+use crate::ops::geometry;
 
 /// How the image is fitted when both width and height are given (sharp's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -125,22 +126,105 @@ impl ResizeSpec {
 }
 
 pub fn resize(image: Image, spec: &ResizeSpec) -> Result<Image> {
-    let Some(plan) = spec.plan(image.width, image.height) else { return Ok(image) };
-    let pixel_type = if image.has_alpha() { PixelType::U8x4 } else { PixelType::U8x3 };
+    match spec.plan(image.width, image.height) {
+        Some(plan) => finish(scale(image, plan.scaled, spec.kernel)?, &plan),
+        None => Ok(image),
+    }
+}
+
+/// Resamples to exactly `size`; the plan has already decided the aspect.
+pub fn scale(image: Image, size: (u32, u32), kernel: Kernel) -> Result<Image> {
+    if size == (image.width, image.height) {
+        return Ok(image);
+    }
+    let pixel_type = pixel_type(image.channels);
     let src = ImageRef::new(image.width, image.height, &image.data, pixel_type).map_err(internal)?;
-    let mut options = ResizeOptions::new().resize_alg(spec.kernel.algorithm());
-    let target = if plan.canvas != plan.scaled && spec.fit == Fit::Cover {
-        // Crop the source to the box's aspect and resample straight to the box.
-        options = options.fit_into_destination(Some((0.5, 0.5)));
-        plan.canvas
-    } else {
-        plan.scaled
-    };
-    let mut dst = FirImage::new(target.0, target.1, pixel_type);
+    let mut dst = FirImage::new(size.0, size.1, pixel_type);
+    let options = ResizeOptions::new().resize_alg(kernel.algorithm());
     Resizer::new().resize(&src, &mut dst, &options).map_err(internal)?;
-    let resized = Image::new(target.0, target.1, image.channels, dst.into_vec());
-    drop(image);
-    Ok(if target != plan.canvas { pad(&resized, plan.canvas) } else { resized })
+    Ok(Image::new(size.0, size.1, image.channels, dst.into_vec()))
+}
+
+/// Brings a scaled image to the plan's canvas: centre crop (cover) or padding (contain).
+pub fn finish(image: Image, plan: &Plan) -> Result<Image> {
+    let (w, h) = plan.canvas;
+    if (image.width, image.height) == (w, h) {
+        Ok(image)
+    } else if image.width >= w && image.height >= h {
+        geometry::crop(&image, (image.width - w) / 2, (image.height - h) / 2, w, h)
+    } else {
+        Ok(pad(&image, plan.canvas))
+    }
+}
+
+fn pixel_type(channels: u8) -> PixelType {
+    if channels == 4 { PixelType::U8x4 } else { PixelType::U8x3 }
+}
+
+/// Downscales a frame that arrives as blocks of rows. Each block is resampled horizontally
+/// as it arrives, so only the narrow intermediate (target width × source height) is kept,
+/// never the whole decoded frame; the vertical pass runs once at the end. Alpha is
+/// premultiplied for both passes.
+pub struct RowResampler {
+    src: (u32, u32),
+    dst: (u32, u32),
+    channels: u8,
+    options: ResizeOptions,
+    resizer: Resizer,
+    intermediate: Vec<u8>,
+    rows: u32,
+}
+
+impl RowResampler {
+    pub fn new(src: (u32, u32), channels: u8, dst: (u32, u32), kernel: Kernel) -> RowResampler {
+        RowResampler {
+            src,
+            dst,
+            channels,
+            options: ResizeOptions::new().resize_alg(kernel.algorithm()).use_alpha(false),
+            resizer: Resizer::new(),
+            intermediate: vec![0; dst.0 as usize * src.1 as usize * channels as usize],
+            rows: 0,
+        }
+    }
+
+    /// `block` holds whole source rows, top to bottom; alpha is premultiplied in place.
+    pub fn push(&mut self, block: &mut [u8]) -> Result<()> {
+        let c = self.channels as usize;
+        let n = (block.len() / (self.src.0 as usize * c)) as u32;
+        if n == 0 || self.rows + n > self.src.1 {
+            return Err(Error::Internal("row block does not fit the frame".into()));
+        }
+        let pt = pixel_type(self.channels);
+        let mut src = FirImage::from_slice_u8(self.src.0, n, block, pt).map_err(internal)?;
+        if c == 4 {
+            MulDiv::default().multiply_alpha_inplace(&mut src).map_err(internal)?;
+        }
+        let row = self.dst.0 as usize * c;
+        let start = self.rows as usize * row;
+        let out = &mut self.intermediate[start..start + n as usize * row];
+        let mut dst = FirImage::from_slice_u8(self.dst.0, n, out, pt).map_err(internal)?;
+        self.resizer.resize(&src, &mut dst, &self.options).map_err(internal)?;
+        self.rows += n;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<Image> {
+        if self.rows != self.src.1 {
+            return Err(Error::Internal(format!("frame ended after {} of {} rows", self.rows, self.src.1)));
+        }
+        let pt = pixel_type(self.channels);
+        let mut out = FirImage::new(self.dst.0, self.dst.1, pt);
+        {
+            let src = ImageRef::new(self.dst.0, self.src.1, &self.intermediate, pt).map_err(internal)?;
+            self.resizer.resize(&src, &mut out, &self.options).map_err(internal)?;
+        }
+        drop(std::mem::take(&mut self.intermediate));
+        if self.channels == 4 {
+            MulDiv::default().divide_alpha_inplace(&mut out).map_err(internal)?;
+        }
+        Ok(Image::new(self.dst.0, self.dst.1, self.channels, out.into_vec()))
+    }
 }
 
 /// Centres `image` on a canvas: transparent when it has alpha, black otherwise.
@@ -214,6 +298,22 @@ mod tests {
         let out = resize(Image::new(16, 8, 4, data), &spec(Some(4), None, Fit::Inside)).unwrap();
         let edge = out.pixel(1, 1);
         assert!(edge[3] > 0 && edge[1] < 8, "green bled into {edge:?}");
+    }
+
+    #[test]
+    fn row_resampler_matches_the_whole_frame_resize() {
+        for alpha in [false, true] {
+            let img = photo(300, 200, alpha);
+            let whole = scale(img.clone(), (70, 45), Kernel::Lanczos3).unwrap();
+            let mut rows = RowResampler::new((300, 200), img.channels, (70, 45), Kernel::Lanczos3);
+            let mut data = img.data.clone();
+            for block in data.chunks_mut(img.stride() * 16) {
+                rows.push(block).unwrap();
+            }
+            let streamed = rows.finish().unwrap();
+            let diff = crate::codecs::tests::mean_abs_diff(&whole, &streamed);
+            assert!(diff < 0.6, "alpha={alpha}: differs by {diff}");
+        }
     }
 
     #[test]

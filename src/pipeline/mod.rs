@@ -1,5 +1,6 @@
 //! The recorded pipeline: what the engine will do once an output is asked for.
 
+mod plan;
 mod run;
 
 pub use run::{run, Encoded};

@@ -4,36 +4,43 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use super::Pipeline;
+use super::{plan, Pipeline};
 use crate::codecs::{self, EncodeOptions};
 use crate::error::{Error, Result};
 use crate::metrics::{self, lap, Metrics};
-use crate::ops::geometry;
+use crate::ops::{geometry, resize};
+use crate::source::Source;
 
 pub struct Encoded {
     pub data: Vec<u8>,
     pub metrics: Metrics,
 }
 
-pub fn run(input: &[u8], pipeline: &Pipeline, options: &EncodeOptions) -> Result<Encoded> {
-    guarded(|| run_unguarded(input, pipeline, options))
+pub fn run(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) -> Result<Encoded> {
+    guarded(|| run_unguarded(source, pipeline, options))
 }
 
 fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p, Error::Internal)))
 }
 
-fn run_unguarded(input: &[u8], pipeline: &Pipeline, options: &EncodeOptions) -> Result<Encoded> {
+fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) -> Result<Encoded> {
     let started = Instant::now();
     let mut clock = Instant::now();
+    let input = source.bytes();
     let header = codecs::probe(input)?;
-    let mut image = codecs::decode(input, &header)?;
+    let plan = plan::plan(pipeline, &header);
+    // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
+    let mut image = codecs::decode(source, &header, plan.target)?;
     let decode_ms = lap(&mut clock);
 
     if pipeline.auto_orient {
         image = geometry::orient(image, header.orientation);
     }
-    for op in &pipeline.ops {
+    if let Some(fused) = &plan.fused {
+        image = resize::finish(image, fused)?;
+    }
+    for op in plan.rest {
         image = op.apply(image)?;
     }
     let (width_out, height_out) = (image.width, image.height);
@@ -68,8 +75,9 @@ mod tests {
     use crate::format::Format;
     use crate::ops::{Fit, Op, ResizeSpec};
 
-    fn png_input(w: u32, h: u32) -> Vec<u8> {
-        codecs::encode(photo(w, h, false), &EncodeOptions::new(Format::Png)).unwrap()
+    fn png_input(w: u32, h: u32) -> Source {
+        let bytes = codecs::encode(photo(w, h, false), &EncodeOptions::new(Format::Png)).unwrap();
+        Source::borrowed(std::sync::Arc::new(bytes)).unwrap()
     }
 
     #[test]
@@ -102,7 +110,8 @@ mod tests {
         p.push(Op::Crop { x: 5, y: 5, width: 10, height: 10 });
         let err = run(&input, &p, &EncodeOptions::new(Format::Png)).err().unwrap();
         assert_eq!(err.code(), "LAZY_CROP_OUT_OF_BOUNDS");
-        let err = run(&input[..30], &Pipeline::default(), &EncodeOptions::new(Format::Png)).err().unwrap();
+        let cut = Source::borrowed(std::sync::Arc::new(input.bytes()[..30].to_vec())).unwrap();
+        let err = run(&cut, &Pipeline::default(), &EncodeOptions::new(Format::Png)).err().unwrap();
         assert_eq!(err.code(), "LAZY_CORRUPT_INPUT");
     }
 }
