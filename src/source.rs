@@ -56,6 +56,14 @@ impl Source {
         matches!(self, Source::Mapped { .. })
     }
 
+    /// Hands the mapped pages back to the page cache once decoding no longer needs them.
+    pub fn release_pages(&self) {
+        if let Source::Mapped { map, .. } = self {
+            // SAFETY: read-only file mapping; see `SequentialReader::release_passed`.
+            let _ = unsafe { map.unchecked_advise(UncheckedAdvice::DontNeed) };
+        }
+    }
+
     /// A sequential reader that drops the pages it has passed from this process's RSS.
     pub fn reader(&self) -> SequentialReader<'_> {
         let map = match self {

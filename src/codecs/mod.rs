@@ -172,7 +172,7 @@ pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
     match options.format {
         Format::Jpeg => jpeg::encode(image, options),
         Format::Png => png::encode(&image, options),
-        Format::Webp => webp::encode(&image, options),
+        Format::Webp => webp::encode(image, options),
         Format::Avif => avif::encode(&image, options),
     }
 }

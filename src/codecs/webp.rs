@@ -6,7 +6,6 @@ use std::io::Cursor;
 
 use image_webp::WebPDecoder;
 use libwebp_sys as ffi;
-use webp::{Encoder, WebPConfig};
 
 use super::{prescale_size, DecodeTarget, EncodeOptions, Header};
 use crate::error::{Error, Result};
@@ -87,8 +86,10 @@ fn decode_still(bytes: &[u8], size: (u32, u32), channels: u8) -> Result<Image> {
     Ok(Image::new(w, h, channels, buf))
 }
 
-pub fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
-    let mut config = WebPConfig::new().map_err(|_| Error::encode(NAME, "libwebp version mismatch"))?;
+/// Takes the image by value: libwebp copies it into its own picture on import, and the
+/// pixels are freed before the (memory-hungry) encode starts.
+pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
+    let mut config = ffi::WebPConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
     config.quality = options.quality_or(80) as f32;
     config.method = match (options.fast_mode, options.effort) {
         (true, _) => 2,
@@ -97,17 +98,42 @@ pub fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
     };
     if options.lossless {
         config.lossless = 1;
-        config.exact = 0;
     } else {
         config.use_sharp_yuv = (!options.fast_mode) as i32;
     }
-    let encoder = if image.has_alpha() {
-        Encoder::from_rgba(&image.data, image.width, image.height)
-    } else {
-        Encoder::from_rgb(&image.data, image.width, image.height)
-    };
-    let memory = encoder.encode_advanced(&config).map_err(|e| Error::encode(NAME, format!("{e:?}")))?;
-    Ok(memory.to_vec())
+    // SAFETY: picture and writer are initialised by libwebp and freed on every path; the
+    // import reads exactly `stride * height` bytes of `image.data`.
+    unsafe {
+        let mut picture: ffi::WebPPicture = std::mem::zeroed();
+        if !ffi::WebPPictureInit(&mut picture) || ffi::WebPValidateConfig(&config) == 0 {
+            return Err(Error::Internal("libwebp rejected its configuration".into()));
+        }
+        // ARGB input lets WebPEncode apply sharp YUV conversion itself.
+        picture.use_argb = 1;
+        picture.width = image.width as i32;
+        picture.height = image.height as i32;
+        let stride = image.stride() as i32;
+        let imported = if image.has_alpha() {
+            ffi::WebPPictureImportRGBA(&mut picture, image.data.as_ptr(), stride)
+        } else {
+            ffi::WebPPictureImportRGB(&mut picture, image.data.as_ptr(), stride)
+        };
+        drop(image);
+        if imported == 0 {
+            ffi::WebPPictureFree(&mut picture);
+            return Err(Error::encode(NAME, "out of memory importing the picture"));
+        }
+        let mut writer: ffi::WebPMemoryWriter = std::mem::zeroed();
+        ffi::WebPMemoryWriterInit(&mut writer);
+        picture.writer = Some(ffi::WebPMemoryWrite);
+        picture.custom_ptr = (&mut writer as *mut ffi::WebPMemoryWriter).cast();
+        let ok = ffi::WebPEncode(&config, &mut picture) != 0;
+        let error = picture.error_code;
+        ffi::WebPPictureFree(&mut picture);
+        let out = if ok { Ok(std::slice::from_raw_parts(writer.mem, writer.size).to_vec()) } else { Err(Error::encode(NAME, format!("{error:?}"))) };
+        ffi::WebPMemoryWriterClear(&mut writer);
+        out
+    }
 }
 
 #[cfg(test)]
@@ -118,7 +144,7 @@ mod tests {
     fn sample(quality: u8, alpha: bool) -> Vec<u8> {
         let mut o = EncodeOptions::new(Format::Webp);
         o.quality = Some(quality);
-        encode(&photo(96, 64, alpha), &o).unwrap()
+        encode(photo(96, 64, alpha), &o).unwrap()
     }
 
     #[test]
@@ -135,7 +161,7 @@ mod tests {
         let img = photo(32, 32, false);
         let mut o = EncodeOptions::new(Format::Webp);
         o.lossless = true;
-        assert_eq!(decode(&encode(&img, &o).unwrap(), None).unwrap(), img);
+        assert_eq!(decode(&encode(img.clone(), &o).unwrap(), None).unwrap(), img);
     }
 
     #[test]

@@ -32,6 +32,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) 
     let plan = plan::plan(pipeline, &header);
     // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
     let mut image = codecs::decode(source, &header, plan.target)?;
+    source.release_pages();
     let decode_ms = lap(&mut clock);
 
     if pipeline.auto_orient {
