@@ -27,6 +27,26 @@ export interface OutputOptions {
   lossless?: boolean;
 }
 
+export interface BatchOptions extends OutputOptions {
+  format: OutputFormat;
+  /** 1–1024 worker threads; 0 or absent picks the core count and holds jobs to the free (cgroup) memory. */
+  concurrency?: number;
+}
+
+/** One input's result. The error fields are set exactly when `success` is false. */
+export interface BatchEntry {
+  source: string;
+  success: boolean;
+  outputPath?: string;
+  error?: string;
+  /** Stable string code, as on thrown errors (`LAZY_CORRUPT_INPUT`, …). */
+  code?: (typeof ErrorCode)[keyof typeof ErrorCode];
+  errorCode?: number;
+  errorCategory?: ErrorCategoryValue;
+  bytesIn?: number;
+  bytesOut?: number;
+}
+
 export interface Dimensions {
   width: number;
   height: number;
@@ -103,6 +123,17 @@ export declare class ImageEngine {
   /** Writes atomically (temp file + rename); resolves to the bytes written. */
   toFile(path: string | URL, format: OutputFormat, quality?: number, fastMode?: boolean): Promise<number>;
   toFile(path: string | URL, format: OutputFormat, options: OutputOptions): Promise<number>;
+
+  /** This engine's operations applied to every input file; one entry per input, in order. */
+  processBatch(inputs: Array<string | URL>, outDir: string | URL, options: BatchOptions): Promise<BatchEntry[]>;
+  processBatch(
+    inputs: Array<string | URL>,
+    outDir: string | URL,
+    format: OutputFormat,
+    quality?: number,
+    fastMode?: boolean,
+    concurrency?: number,
+  ): Promise<BatchEntry[]>;
 }
 
 export declare function inspect(input: Buffer | Uint8Array): ImageInfo;

@@ -9,6 +9,7 @@ import {
   inspectFile,
   supportedOutputFormats,
   version,
+  type BatchEntry,
   type ImageInfo,
   type LazyImageError,
   type Metrics,
@@ -36,6 +37,14 @@ async function usage(): Promise<void> {
       console.log('crop outside');
     }
   }
+
+  const batch: BatchEntry[] = await engine.processBatch(['a.jpg'], 'out', { format: 'webp', concurrency: 2 });
+  await engine.processBatch(['a.jpg', new URL('file:///b.png')], 'out', 'jpeg', 80, true, 0);
+  for (const entry of batch) {
+    if (!entry.success && entry.code === ErrorCode.CORRUPT_INPUT) console.log(entry.errorCategory, entry.error);
+  }
+  // @ts-expect-error: the options form needs a format
+  await engine.processBatch([], 'out', { quality: 80 });
 
   // @ts-expect-error: unknown format
   await engine.toBuffer('gif');

@@ -174,6 +174,31 @@ class ImageEngine {
     return this.#run(outputArgs(format, qualityOrOptions, fastMode), p).then((r) => r.metrics.bytesOut);
   }
 
+  /**
+   * Applies this engine's recorded operations to each input file and writes the results
+   * into `outDir` (created if missing), `<name>.<format>`, suffixed `-2`, `-3`… when two
+   * inputs share a name. `processBatch(inputs, outDir, { format, quality, fastMode, concurrency })`
+   * or `processBatch(inputs, outDir, format, quality?, fastMode?, concurrency?)`.
+   * Resolves to one entry per input, in input order; a bad file fails only its entry.
+   */
+  processBatch(inputs, outDir, formatOrOptions, quality, fastMode, concurrency) {
+    if (!Array.isArray(inputs)) throw typeError(`inputs must be an array of paths, got ${typeof inputs}`);
+    const paths = inputs.map((p, i) => (p instanceof URL ? fileURLToPath(p) : v.string(`inputs[${i}]`, p)));
+    const dir = outDir instanceof URL ? fileURLToPath(outDir) : v.string('outDir', outDir);
+    let opts;
+    if (typeof formatOrOptions === 'object' && formatOrOptions !== null) {
+      if (quality !== undefined) throw typeError('pass quality, fastMode and concurrency inside the options object');
+      opts = formatOrOptions;
+    } else {
+      opts = { format: formatOrOptions, quality, fastMode, concurrency };
+    }
+    const args = outputArgs(opts.format, opts);
+    const c = opts.concurrency;
+    // 0 or absent: the native side picks from the cores and the free (cgroup) memory.
+    const workers = c === undefined || c === null || c === 0 ? 0 : v.integer('concurrency', c, 1, 1024);
+    return this.#native.processBatch(paths, dir, ...args, workers);
+  }
+
   #run(args, outPath) {
     return this.#native.run(...args, outPath);
   }

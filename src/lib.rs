@@ -1,6 +1,7 @@
 //! lazy-image: a zero-copy image engine. The core (everything but `binding`) is plain Rust
 //! and is tested with `cargo test --no-default-features`; `binding` is the only napi code.
 
+pub mod batch;
 pub mod codecs;
 pub mod error;
 pub mod format;

@@ -84,7 +84,7 @@ pub struct SequentialReader<'a> {
     map: Option<&'a Mmap>,
 }
 
-const RELEASE_STEP: usize = 4 << 20;
+const RELEASE_STEP: usize = 1 << 20;
 const PAGE: usize = 4096;
 
 impl SequentialReader<'_> {

@@ -8,7 +8,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use super::errors;
-use super::task::RunTask;
+use super::task::{BatchTask, RunTask};
 use super::ImageInfo;
 use crate::codecs::{self, EncodeOptions};
 use crate::error::Error;
@@ -146,20 +146,54 @@ impl NativeEngine {
         lossless: bool,
         out_path: Option<String>,
     ) -> napi::Result<AsyncTask<RunTask>> {
-        let options = EncodeOptions {
-            format: Format::parse(&format).map_err(plain)?,
-            quality: quality.map(|q| q.clamp(1, 100) as u8),
-            fast_mode,
-            effort: effort.map(|e| e.min(10) as u8),
-            lossless,
-        };
         Ok(AsyncTask::new(RunTask::new(
             self.source.clone(),
             self.pipeline.clone(),
-            options,
+            encode_options(&format, quality, fast_mode, effort, lossless)?,
             out_path.map(Into::into),
         )))
     }
+
+    /// Applies this engine's operations to every file in `inputs` (each mapped like
+    /// `fromPath`) on a thread pool of its own, writing each result into `out_dir`.
+    /// `concurrency` 0 picks a default from the cores and the free memory.
+    #[napi(ts_return_type = "Promise<BatchEntry[]>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn process_batch(
+        &self,
+        inputs: Vec<String>,
+        out_dir: String,
+        format: String,
+        quality: Option<u32>,
+        fast_mode: bool,
+        effort: Option<u32>,
+        lossless: bool,
+        concurrency: u32,
+    ) -> napi::Result<AsyncTask<BatchTask>> {
+        Ok(AsyncTask::new(BatchTask::new(
+            inputs.into_iter().map(Into::into).collect(),
+            out_dir.into(),
+            self.pipeline.clone(),
+            encode_options(&format, quality, fast_mode, effort, lossless)?,
+            (concurrency > 0).then_some(concurrency as usize),
+        )))
+    }
+}
+
+fn encode_options(
+    format: &str,
+    quality: Option<u32>,
+    fast_mode: bool,
+    effort: Option<u32>,
+    lossless: bool,
+) -> napi::Result<EncodeOptions> {
+    Ok(EncodeOptions {
+        format: Format::parse(format).map_err(plain)?,
+        quality: quality.map(|q| q.clamp(1, 100) as u8),
+        fast_mode,
+        effort: effort.map(|e| e.min(10) as u8),
+        lossless,
+    })
 }
 
 /// Arguments reaching here were validated in JS; a failure is a plain error.

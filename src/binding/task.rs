@@ -7,6 +7,7 @@ use napi::{Env, Task};
 use napi_derive::napi;
 
 use super::errors;
+use crate::batch;
 use crate::codecs::EncodeOptions;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
@@ -92,5 +93,84 @@ impl Task for RunTask {
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<RunResult> {
         let (data, metrics) = output.map_err(|e: Error| errors::to_js(&env, &e))?;
         Ok(RunResult { data: data.map(Buffer::from), metrics: metrics.into() })
+    }
+}
+
+pub struct BatchTask {
+    inputs: Vec<PathBuf>,
+    out_dir: PathBuf,
+    pipeline: Pipeline,
+    options: EncodeOptions,
+    concurrency: Option<usize>,
+}
+
+impl BatchTask {
+    pub fn new(
+        inputs: Vec<PathBuf>,
+        out_dir: PathBuf,
+        pipeline: Pipeline,
+        options: EncodeOptions,
+        concurrency: Option<usize>,
+    ) -> Self {
+        BatchTask { inputs, out_dir, pipeline, options, concurrency }
+    }
+}
+
+/// One input's result; the error fields are set exactly when `success` is false.
+#[napi(object)]
+pub struct BatchEntry {
+    pub source: String,
+    pub success: bool,
+    pub output_path: Option<String>,
+    pub error: Option<String>,
+    pub code: Option<String>,
+    pub error_code: Option<u32>,
+    pub error_category: Option<String>,
+    pub bytes_in: Option<f64>,
+    pub bytes_out: Option<f64>,
+}
+
+impl From<batch::Outcome> for BatchEntry {
+    fn from(o: batch::Outcome) -> Self {
+        let source = o.source.to_string_lossy().into_owned();
+        match o.result {
+            Ok((bytes_in, bytes_out)) => BatchEntry {
+                source,
+                success: true,
+                output_path: Some(o.output.to_string_lossy().into_owned()),
+                error: None,
+                code: None,
+                error_code: None,
+                error_category: None,
+                bytes_in: Some(bytes_in as f64),
+                bytes_out: Some(bytes_out as f64),
+            },
+            Err(e) => BatchEntry {
+                source,
+                success: false,
+                output_path: None,
+                error: Some(e.to_string()),
+                code: Some(e.code().into()),
+                error_code: Some(e.number()),
+                error_category: Some(e.category().as_str().into()),
+                bytes_in: None,
+                bytes_out: None,
+            },
+        }
+    }
+}
+
+impl Task for BatchTask {
+    type Output = Result<Vec<batch::Outcome>>;
+    type JsValue = Vec<BatchEntry>;
+
+    /// Runs on one libuv worker, which drives the batch's own threads.
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(batch::run(&self.inputs, &self.out_dir, &self.pipeline, &self.options, self.concurrency))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Vec<BatchEntry>> {
+        let outcomes = output.map_err(|e: Error| errors::to_js(&env, &e))?;
+        Ok(outcomes.into_iter().map(BatchEntry::from).collect())
     }
 }

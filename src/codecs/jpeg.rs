@@ -90,9 +90,10 @@ pub fn decode(source: &Source, target: Option<DecodeTarget>) -> Result<Image> {
     })
 }
 
-/// The strongest DCT shrink (numerator over 8) that keeps the prescale size.
+/// The strongest DCT shrink (numerator over 8) that keeps twice the target size: DCT
+/// scaling comes in eighths and rings a little, so Lanczos does the last factor of two.
 fn dct_numerator(size: (u32, u32), target: DecodeTarget) -> u8 {
-    let (pw, ph) = prescale_size(size, target);
+    let (pw, ph) = prescale_size(size, target, 2.0);
     let scaled = |n: u32, side: u32| (side * n).div_ceil(8);
     (1..=8u8).find(|&n| scaled(n as u32, size.0) >= pw && scaled(n as u32, size.1) >= ph).unwrap_or(8)
 }

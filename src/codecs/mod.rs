@@ -24,6 +24,13 @@ pub struct Header {
     pub has_icc: bool,
 }
 
+impl Header {
+    /// `width × height × bpp` of the zero-copy memory formula.
+    pub fn decoded_bytes(&self) -> u64 {
+        self.width as u64 * self.height as u64 * self.format.formula_bpp()
+    }
+}
+
 /// Largest side accepted before any pixel buffer is allocated (a default firewall against
 /// decompression bombs; configurable limits come with the limits API).
 pub const MAX_SIDE: u32 = 32_768;
@@ -123,12 +130,12 @@ impl FrameSink {
     }
 }
 
-/// The size to decode at before the final resample: the smallest that still leaves at
-/// least a 2× reduction for the resampling filter, so shrink-on-load never costs sharpness.
-pub(crate) fn prescale_size(source: (u32, u32), target: DecodeTarget) -> (u32, u32) {
-    let w = (target.width * 2).min(source.0);
-    let h = (target.height * 2).min(source.1);
-    (w, h)
+/// The size to decode at before the final resample: `headroom` times the target, so the
+/// resampling filter still has a real reduction to work with and shrink-on-load does not
+/// cost sharpness. Never larger than the source.
+pub(crate) fn prescale_size(source: (u32, u32), target: DecodeTarget, headroom: f64) -> (u32, u32) {
+    let grow = |side: u32, limit: u32| ((side as f64 * headroom).ceil() as u32).min(limit);
+    (grow(target.width, source.0), grow(target.height, source.1))
 }
 
 fn check_dimensions(width: u32, height: u32) -> Result<()> {

@@ -48,7 +48,9 @@ pub fn decode(bytes: &[u8], target: Option<DecodeTarget>) -> Result<Image> {
         d.read_image(&mut buf).map_err(|e| Error::corrupt(NAME, e))?;
         Image::new(width, height, channels, buf)
     } else {
-        let size = target.map_or((width, height), |t| prescale_size((width, height), t));
+        // libwebp's rescaler averages areas, a clean low-pass, so 1.5× the target leaves
+        // Lanczos enough to work with; the prescaled frame is the largest buffer held.
+        let size = target.map_or((width, height), |t| prescale_size((width, height), t, 1.5));
         decode_still(bytes, size, channels)?
     };
     match target {

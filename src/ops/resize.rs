@@ -72,6 +72,15 @@ impl Kernel {
             Kernel::Lanczos3 => ResizeAlg::Convolution(FilterType::Lanczos3),
         }
     }
+
+    /// The filter's half-width at scale 1, in pixels.
+    fn support(self) -> f64 {
+        match self {
+            Kernel::Nearest | Kernel::Linear => 1.0,
+            Kernel::Cubic | Kernel::Mitchell => 2.0,
+            Kernel::Lanczos3 => 3.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -161,31 +170,63 @@ fn pixel_type(channels: u8) -> PixelType {
     if channels == 4 { PixelType::U8x4 } else { PixelType::U8x3 }
 }
 
-/// Downscales a frame that arrives as blocks of rows. Each block is resampled horizontally
-/// as it arrives, so only the narrow intermediate (target width × source height) is kept,
-/// never the whole decoded frame; the vertical pass runs once at the end. Alpha is
-/// premultiplied for both passes.
+/// Downscales a frame that arrives as blocks of rows, holding neither the decoded frame nor
+/// the horizontally resampled one. Each block is resampled horizontally as it arrives into a
+/// sliding window of intermediate rows; as soon as the window covers the filter support of
+/// the next output rows, they are resampled vertically (a crop of the window, so the filter
+/// sees the same neighbours as a whole-frame resize) and the rows no later output needs are
+/// dropped. Alpha is premultiplied for both passes.
 pub struct RowResampler {
     src: (u32, u32),
     dst: (u32, u32),
     channels: u8,
     options: ResizeOptions,
     resizer: Resizer,
-    intermediate: Vec<u8>,
+    /// Source rows per output row.
+    step: f64,
+    /// Half the vertical filter window, in source rows.
+    radius: f64,
+    /// Intermediate (target width) rows `window_top .. rows`.
+    window: Vec<u8>,
+    window_top: u32,
+    /// Source rows received so far.
     rows: u32,
+    /// The output frame, filled top to bottom; `done` rows are final.
+    out: Vec<u8>,
+    done: u32,
 }
 
 impl RowResampler {
     pub fn new(src: (u32, u32), channels: u8, dst: (u32, u32), kernel: Kernel) -> RowResampler {
+        let step = src.1 as f64 / dst.1 as f64;
         RowResampler {
             src,
             dst,
             channels,
             options: ResizeOptions::new().resize_alg(kernel.algorithm()).use_alpha(false),
             resizer: Resizer::new(),
-            intermediate: vec![0; dst.0 as usize * src.1 as usize * channels as usize],
+            step,
+            // fast_image_resize widens the kernel by the scale when downscaling; one row of
+            // margin absorbs its rounding.
+            radius: kernel.support() * step.max(1.0) + 1.0,
+            window: Vec::new(),
+            window_top: 0,
             rows: 0,
+            out: vec![0; dst.0 as usize * dst.1 as usize * channels as usize],
+            done: 0,
         }
+    }
+
+    fn row_bytes(&self) -> usize {
+        self.dst.0 as usize * self.channels as usize
+    }
+
+    /// The source rows output row `y` reads.
+    fn support(&self, y: u32) -> (u32, u32) {
+        let centre = (y as f64 + 0.5) * self.step;
+        let top = (centre - self.radius).floor().max(0.0) as u32;
+        let bottom = ((centre + self.radius).ceil() as u32).min(self.src.1);
+        (top, bottom)
     }
 
     /// `block` holds whole source rows, top to bottom; alpha is premultiplied in place.
@@ -200,30 +241,52 @@ impl RowResampler {
         if c == 4 {
             MulDiv::default().multiply_alpha_inplace(&mut src).map_err(internal)?;
         }
-        let row = self.dst.0 as usize * c;
-        let start = self.rows as usize * row;
-        let out = &mut self.intermediate[start..start + n as usize * row];
-        let mut dst = FirImage::from_slice_u8(self.dst.0, n, out, pt).map_err(internal)?;
+        let start = self.window.len();
+        self.window.resize(start + n as usize * self.row_bytes(), 0);
+        let mut dst = FirImage::from_slice_u8(self.dst.0, n, &mut self.window[start..], pt).map_err(internal)?;
         self.resizer.resize(&src, &mut dst, &self.options).map_err(internal)?;
         self.rows += n;
+        self.emit()
+    }
+
+    /// Resamples vertically every output row whose support has arrived, then drops the
+    /// intermediate rows that no remaining output row reads.
+    fn emit(&mut self) -> Result<()> {
+        let first = self.done;
+        let mut last = first;
+        while last < self.dst.1 && self.support(last).1 <= self.rows {
+            last += 1;
+        }
+        if last == first {
+            return Ok(());
+        }
+        let pt = pixel_type(self.channels);
+        let row = self.row_bytes();
+        let window_rows = self.rows - self.window_top;
+        let top = (first as f64 * self.step - self.window_top as f64).max(0.0);
+        let height = ((last - first) as f64 * self.step).min(window_rows as f64 - top);
+        let window = ImageRef::new(self.dst.0, window_rows, &self.window, pt).map_err(internal)?;
+        let band = &mut self.out[first as usize * row..last as usize * row];
+        let mut dst = FirImage::from_slice_u8(self.dst.0, last - first, band, pt).map_err(internal)?;
+        let options = self.options.crop(0.0, top, self.dst.0 as f64, height);
+        self.resizer.resize(&window, &mut dst, &options).map_err(internal)?;
+        if self.channels == 4 {
+            MulDiv::default().divide_alpha_inplace(&mut dst).map_err(internal)?;
+        }
+        self.done = last;
+        if last < self.dst.1 {
+            let keep_from = self.support(last).0.clamp(self.window_top, self.rows);
+            self.window.drain(..(keep_from - self.window_top) as usize * row);
+            self.window_top = keep_from;
+        }
         Ok(())
     }
 
-    pub fn finish(mut self) -> Result<Image> {
-        if self.rows != self.src.1 {
+    pub fn finish(self) -> Result<Image> {
+        if self.rows != self.src.1 || self.done != self.dst.1 {
             return Err(Error::Internal(format!("frame ended after {} of {} rows", self.rows, self.src.1)));
         }
-        let pt = pixel_type(self.channels);
-        let mut out = FirImage::new(self.dst.0, self.dst.1, pt);
-        {
-            let src = ImageRef::new(self.dst.0, self.src.1, &self.intermediate, pt).map_err(internal)?;
-            self.resizer.resize(&src, &mut out, &self.options).map_err(internal)?;
-        }
-        drop(std::mem::take(&mut self.intermediate));
-        if self.channels == 4 {
-            MulDiv::default().divide_alpha_inplace(&mut out).map_err(internal)?;
-        }
-        Ok(Image::new(self.dst.0, self.dst.1, self.channels, out.into_vec()))
+        Ok(Image::new(self.dst.0, self.dst.1, self.channels, self.out))
     }
 }
 
@@ -302,18 +365,36 @@ mod tests {
 
     #[test]
     fn row_resampler_matches_the_whole_frame_resize() {
-        for alpha in [false, true] {
+        let kernels = [Kernel::Lanczos3, Kernel::Mitchell, Kernel::Linear, Kernel::Nearest];
+        for (kernel, alpha) in kernels.iter().flat_map(|&k| [(k, false), (k, true)]) {
             let img = photo(300, 200, alpha);
-            let whole = scale(img.clone(), (70, 45), Kernel::Lanczos3).unwrap();
-            let mut rows = RowResampler::new((300, 200), img.channels, (70, 45), Kernel::Lanczos3);
-            let mut data = img.data.clone();
-            for block in data.chunks_mut(img.stride() * 16) {
-                rows.push(block).unwrap();
+            for (dst, block_rows) in [((70, 45), 16), ((37, 13), 1), ((150, 199), 7), ((300, 120), 32)] {
+                let whole = scale(img.clone(), dst, kernel).unwrap();
+                let mut rows = RowResampler::new((300, 200), img.channels, dst, kernel);
+                let mut data = img.data.clone();
+                for block in data.chunks_mut(img.stride() * block_rows) {
+                    rows.push(block).unwrap();
+                }
+                let streamed = rows.finish().unwrap();
+                let diff = crate::codecs::tests::mean_abs_diff(&whole, &streamed);
+                assert!(diff < 0.6, "{kernel:?} alpha={alpha} {dst:?}: differs by {diff}");
             }
-            let streamed = rows.finish().unwrap();
-            let diff = crate::codecs::tests::mean_abs_diff(&whole, &streamed);
-            assert!(diff < 0.6, "alpha={alpha}: differs by {diff}");
         }
+    }
+
+    #[test]
+    fn row_resampler_keeps_only_a_window_of_rows() {
+        let img = photo(400, 1000, false);
+        let mut rows = RowResampler::new((400, 1000), 3, (100, 250), Kernel::Lanczos3);
+        let mut data = img.data.clone();
+        let mut most = 0;
+        for block in data.chunks_mut(img.stride() * 32) {
+            rows.push(block).unwrap();
+            most = most.max(rows.window.len() / rows.row_bytes());
+        }
+        // Lanczos3 at a 4× reduction reads 24 rows around each output row; a block is 32.
+        assert!(most <= 32 + 30, "window grew to {most} rows");
+        assert_eq!(rows.finish().unwrap().height, 250);
     }
 
     #[test]
