@@ -5,6 +5,8 @@
 //   node --expose-gc docs/scripts/measure-zero-copy.js [input] [--fit 2000x2000 | --width 800]
 //                                                    [--format jpeg|png|webp] [--engine lazy|sharp]
 //   node --expose-gc docs/scripts/measure-zero-copy.js --matrix     every case, one process each
+//   ... [--jobs N]                  N jobs at once (one engine each); the budget is N per-job budgets
+//   ... [--batch N --concurrency C] processBatch over N copies of the input, C at a time
 //
 // With no input it uses a 24 MP photo-like PNG made once into .cache/photos/.
 
@@ -29,7 +31,7 @@ function peakRss() {
 
 const round = (x) => Math.round(x * 10) / 10;
 
-async function measure(input, resize, format, engineName) {
+async function measure(input, resize, format, engineName, jobs = 1, batch = 0) {
   if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
   // Each engine reads the header with its own code, so neither loads the other.
   let info;
@@ -41,15 +43,17 @@ async function measure(input, resize, format, engineName) {
   } else {
     const lazy = require(ROOT);
     info = lazy.inspectFile(input);
-    run = lazyJob(lazy, input, resize, format);
+    run = batch ? lazyBatchJob(lazy, input, resize, format, batch, jobs) : lazyJob(lazy, input, resize, format);
   }
   const bpp = info.format === 'jpeg' ? 3 : 4;
   const decodedMb = (info.width * info.height * bpp) / MB;
-  const budgetMb = decodedMb + 24;
+  const budgetMb = (decodedMb + 24) * jobs;
 
   global.gc();
   const start = process.memoryUsage();
-  const { data, peak } = await run();
+  const runs = await Promise.all(Array.from({ length: batch ? 1 : jobs }, run));
+  const data = runs[0].data;
+  const peak = Math.max(...runs.map((r) => r.peak));
   global.gc();
   const end = process.memoryUsage();
   const result = {
@@ -57,6 +61,8 @@ async function measure(input, resize, format, engineName) {
     engine: engineName,
     resize: resize.label,
     format,
+    jobs,
+    ...(batch ? { batch_inputs: batch } : {}),
     rss_start_mb: round(start.rss / MB),
     rss_end_mb: round(end.rss / MB),
     rss_delta_mb: round((end.rss - start.rss) / MB),
@@ -76,6 +82,24 @@ function lazyJob(lazy, input, resize, format) {
     const resized = resize.width ? engine.resize(resize.width) : engine.resize(resize.fit[0], resize.fit[1], 'inside');
     const { data, metrics } = await resized.toBufferWithMetrics(format);
     return { data, peak: metrics.peakRss };
+  };
+}
+
+/** processBatch over `count` copies of the input path, `concurrency` at a time, into a temp folder. */
+function lazyBatchJob(lazy, input, resize, format, count, concurrency) {
+  return async () => {
+    const os = require('node:os');
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lazy-zero-copy-'));
+    try {
+      const engine = lazy.ImageEngine.fromPath(input);
+      const resized = resize.width ? engine.resize(resize.width) : engine.resize(resize.fit[0], resize.fit[1], 'inside');
+      const results = await resized.processBatch(Array(count).fill(input), out, { format, concurrency });
+      const failed = results.find((r) => !r.success);
+      if (failed) throw new Error(`batch entry failed: ${failed.error}`);
+      return { data: fs.readFileSync(results[0].outputPath), peak: peakRss() };
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   };
 }
 
@@ -147,7 +171,9 @@ async function main() {
   }
   const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] || '').startsWith('--'));
   const input = positional[0] || photoPath('rgb-png');
-  const result = await measure(input, parseResize(), option('format', 'jpeg'), option('engine', 'lazy'));
+  const batch = Number(option('batch', 0));
+  const jobs = Number(option(batch ? 'concurrency' : 'jobs', batch ? 2 : 1));
+  const result = await measure(input, parseResize(), option('format', 'jpeg'), option('engine', 'lazy'), jobs, batch);
   console.log(JSON.stringify(result, null, 2));
   process.exitCode = result.pass ? 0 : 1;
 }

@@ -2,6 +2,7 @@
 //! into a buffer of the reduced size; animations by image-webp, which gives the first frame.
 //! Encoding uses libwebp for its mature rate control.
 
+use std::ffi::{c_int, c_void};
 use std::io::Cursor;
 
 use image_webp::WebPDecoder;
@@ -110,18 +111,11 @@ pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
         if !ffi::WebPPictureInit(&mut picture) || ffi::WebPValidateConfig(&config) == 0 {
             return Err(Error::Internal("libwebp rejected its configuration".into()));
         }
-        // ARGB input lets WebPEncode apply sharp YUV conversion itself.
-        picture.use_argb = 1;
         picture.width = image.width as i32;
         picture.height = image.height as i32;
-        let stride = image.stride() as i32;
-        let imported = if image.has_alpha() {
-            ffi::WebPPictureImportRGBA(&mut picture, image.data.as_ptr(), stride)
-        } else {
-            ffi::WebPPictureImportRGB(&mut picture, image.data.as_ptr(), stride)
-        };
+        let imported = import(&mut picture, &image, options.lossless, config.use_sharp_yuv != 0);
         drop(image);
-        if imported == 0 {
+        if !imported {
             ffi::WebPPictureFree(&mut picture);
             return Err(Error::encode(NAME, "out of memory importing the picture"));
         }
@@ -136,6 +130,62 @@ pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
         ffi::WebPMemoryWriterClear(&mut writer);
         out
     }
+}
+
+// libsharpyuv ships inside libwebp-sys (libwebp links it) but has no Rust bindings.
+extern "C" {
+    fn SharpYuvConvert(
+        r: *const c_void, g: *const c_void, b: *const c_void,
+        rgb_step: c_int, rgb_stride: c_int, rgb_bit_depth: c_int,
+        y: *mut c_void, y_stride: c_int, u: *mut c_void, u_stride: c_int, v: *mut c_void, v_stride: c_int,
+        yuv_bit_depth: c_int, width: c_int, height: c_int, matrix: *const c_void,
+    ) -> c_int;
+    fn SharpYuvGetConversionMatrix(matrix_type: c_int) -> *const c_void;
+}
+/// `kSharpYuvMatrixWebp`: the matrix libwebp's own sharp conversion uses.
+const SHARP_YUV_MATRIX_WEBP: c_int = 0;
+
+/// Fills `picture` from our pixels. Lossy pictures go straight to YUV(A) 4:2:0: libwebp's
+/// own sharp-YUV route first copies the frame to ARGB and keeps that copy (4 bytes a pixel)
+/// through the whole encode, so sharp YUV is run here with libsharpyuv instead.
+///
+/// # Safety
+/// `picture` is initialised with this image's width and height.
+unsafe fn import(picture: &mut ffi::WebPPicture, image: &Image, lossless: bool, sharp_yuv: bool) -> bool {
+    let stride = image.stride() as c_int;
+    let rgb = image.data.as_ptr();
+    let has_alpha = image.has_alpha();
+    picture.use_argb = lossless as c_int;
+    if lossless || !sharp_yuv || image.width < 4 || image.height < 4 {
+        // ARGB for lossless; otherwise libwebp's direct (non-sharp) RGB → YUV import.
+        let imported = if has_alpha {
+            ffi::WebPPictureImportRGBA(picture, rgb, stride)
+        } else {
+            ffi::WebPPictureImportRGB(picture, rgb, stride)
+        };
+        return imported != 0;
+    }
+    let translucent = has_alpha && image.data.chunks_exact(4).any(|p| p[3] != 255);
+    picture.colorspace = if translucent { ffi::WebPEncCSP::WEBP_YUV420A } else { ffi::WebPEncCSP::WEBP_YUV420 };
+    if ffi::WebPPictureAlloc(picture) == 0 {
+        return false;
+    }
+    let converted = SharpYuvConvert(
+        rgb.cast(), rgb.add(1).cast(), rgb.add(2).cast(),
+        image.channels as c_int, stride, 8,
+        picture.y.cast(), picture.y_stride, picture.u.cast(), picture.uv_stride, picture.v.cast(), picture.uv_stride,
+        8, picture.width, picture.height, SharpYuvGetConversionMatrix(SHARP_YUV_MATRIX_WEBP),
+    );
+    if translucent {
+        let a_stride = picture.a_stride as usize;
+        let alpha = std::slice::from_raw_parts_mut(picture.a, a_stride * image.height as usize);
+        for (row, out) in image.data.chunks_exact(image.stride()).zip(alpha.chunks_exact_mut(a_stride)) {
+            for (px, a) in row.chunks_exact(4).zip(out.iter_mut()) {
+                *a = px[3];
+            }
+        }
+    }
+    converted != 0
 }
 
 #[cfg(test)]
@@ -156,6 +206,23 @@ mod tests {
         assert_eq!(decode(&bytes, None).unwrap().channels, 4);
         let sizes: Vec<usize> = (1..=10).map(|q| sample(q * 10, false).len()).collect();
         assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
+    }
+
+    #[test]
+    fn sharp_yuv_import_keeps_pixels_and_drops_opaque_alpha() {
+        for (alpha, fast_mode) in [(false, false), (true, false), (true, true)] {
+            let img = photo(96, 64, alpha);
+            let mut o = EncodeOptions::new(Format::Webp);
+            o.quality = Some(95);
+            o.fast_mode = fast_mode;
+            let back = decode(&encode(img.clone(), &o).unwrap(), None).unwrap();
+            assert_eq!(back.channels, img.channels);
+            let diff = crate::codecs::tests::mean_abs_diff(&img, &back);
+            assert!(diff < 4.0, "alpha={alpha} fast={fast_mode}: differs by {diff}");
+        }
+        let mut opaque = photo(32, 32, true);
+        opaque.data.chunks_exact_mut(4).for_each(|p| p[3] = 255);
+        assert!(!probe(&encode(opaque, &EncodeOptions::new(Format::Webp)).unwrap()).unwrap().has_alpha);
     }
 
     #[test]
