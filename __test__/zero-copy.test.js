@@ -24,6 +24,16 @@ test('a 12 MP PNG resized to 800 wide stays inside the memory formula', () => {
   assert.equal(r.pass, true);
 });
 
+test('concurrent jobs and a batch stay inside one budget per job in flight', () => {
+  const jobs = measure(photoPath('mid-png'), '--width', '800', '--format', 'webp', '--jobs', '2');
+  assert.equal(jobs.jobs, 2);
+  assert.ok(Math.abs(jobs.budget_mb - 2 * (45.8 + 24)) < 0.2, `budget ${jobs.budget_mb}`);
+  assert.equal(jobs.pass, true, JSON.stringify(jobs));
+  const batch = measure(photoPath('mid-png'), '--width', '800', '--format', 'jpeg', '--batch', '4', '--concurrency', '2');
+  assert.equal(batch.batch_inputs, 4);
+  assert.equal(batch.pass, true, JSON.stringify(batch));
+});
+
 test('the memory formula is judged, not assumed: a tiny budget fails', () => {
   // A 320 px image has a budget of about 24 MB, below what Node itself needs.
   const tiny = path.join(__dirname, '..', 'examples', 'sample.jpg');
