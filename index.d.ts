@@ -4,6 +4,16 @@ export type OutputFormat = 'jpeg' | 'jpg' | 'png' | 'webp' | 'avif';
 export type InputFormat = 'jpeg' | 'png' | 'webp';
 export type Fit = 'inside' | 'cover' | 'fill' | 'contain' | 'outside';
 export type Kernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos3';
+/** thumbnail 150×150 cover WebP 75; avatar 200×200 cover WebP 80; hero 1920 wide (never enlarged) JPEG 85; social 1200×630 cover JPEG 80. */
+export type PresetName = 'thumbnail' | 'avatar' | 'hero' | 'social';
+
+/** What `preset()` recorded and the output settings to use with it. */
+export interface PresetSettings {
+  format: 'jpeg' | 'webp';
+  quality: number;
+  width?: number;
+  height?: number;
+}
 
 export interface ResizeOptions {
   width?: number | null;
@@ -123,6 +133,12 @@ export declare class ImageEngine {
   /** Writes atomically (temp file + rename); resolves to the bytes written. */
   toFile(path: string | URL, format: OutputFormat, quality?: number, fastMode?: boolean): Promise<number>;
   toFile(path: string | URL, format: OutputFormat, options: OutputOptions): Promise<number>;
+
+  /** Records the preset's resize and returns its output settings. */
+  preset(name: PresetName): PresetSettings;
+  /** Encodes with a preset; this engine's recorded operations stay as they were. */
+  toBufferWithPreset(name: PresetName): Promise<Buffer>;
+  toFileWithPreset(path: string | URL, name: PresetName): Promise<number>;
 
   /** This engine's operations applied to every input file; one entry per input, in order. */
   processBatch(inputs: Array<string | URL>, outDir: string | URL, options: BatchOptions): Promise<BatchEntry[]>;

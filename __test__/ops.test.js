@@ -1,6 +1,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const { ImageEngine } = require('..');
 const { fixtures, decode, pixel, near, sharp, fromRaw, quadrantsRaw, tmpPath } = require('./helpers');
 
@@ -114,4 +115,22 @@ test('grayscale, brightness and contrast', async () => {
   assert.deepEqual(corners(bright)[1], [0, 255, 0]);
   const flat = await run((e) => e.contrast(-100));
   for (const c of corners(flat)) assert.ok(near(c, [128, 128, 128], 1), `contrast -100 gave ${c}`);
+});
+
+test('presets record their resize and pick format and quality', async () => {
+  const file = await fixtures.jpeg(); // 320x240
+  const engine = ImageEngine.fromPath(file);
+  assert.deepEqual(engine.clone().preset('social'), { format: 'jpeg', quality: 80, width: 1200, height: 630 });
+  assert.deepEqual(engine.clone().preset('hero'), { format: 'jpeg', quality: 85, width: 1920 });
+  const expected = { thumbnail: [150, 150, 'webp'], avatar: [200, 200, 'webp'], hero: [320, 240, 'jpeg'], social: [1200, 630, 'jpeg'] };
+  for (const [name, [w, h, format]] of Object.entries(expected)) {
+    const img = await decode(await engine.toBufferWithPreset(name));
+    assert.deepEqual([img.width, img.height, img.format], [w, h, format], name);
+  }
+  // The engine itself is untouched by the preset outputs.
+  assert.deepEqual((await decode(await engine.toBuffer('png'))).width, 320);
+  const out = tmpPath('preset-avatar.webp');
+  const bytes = await engine.toFileWithPreset(out, 'avatar');
+  assert.equal(fs.statSync(out).size, bytes);
+  assert.throws(() => engine.preset('banner'), (err) => err instanceof RangeError && /thumbnail, avatar, hero, social/.test(err.message));
 });

@@ -11,6 +11,7 @@ import {
   version,
   type BatchEntry,
   type ImageInfo,
+  type PresetSettings,
   type LazyImageError,
   type Metrics,
 } from '..';
@@ -43,6 +44,13 @@ async function usage(): Promise<void> {
   for (const entry of batch) {
     if (!entry.success && entry.code === ErrorCode.CORRUPT_INPUT) console.log(entry.errorCategory, entry.error);
   }
+  const settings: PresetSettings = engine.clone().preset('social');
+  const thumb: Buffer = await engine.toBufferWithPreset('thumbnail');
+  await engine.toFileWithPreset('hero.jpg', 'hero');
+  console.log(settings.format, thumb.length);
+  // @ts-expect-error: unknown preset
+  engine.preset('banner');
+
   // @ts-expect-error: the options form needs a format
   await engine.processBatch([], 'out', { quality: 80 });
 

@@ -6,6 +6,7 @@ const { fileURLToPath } = require('node:url');
 const native = require('../native.js');
 const v = require('./validate');
 const { typeError, rangeError } = require('./errors');
+const { presetNamed } = require('./presets');
 
 const FITS = ['inside', 'cover', 'fill', 'contain', 'outside'];
 const KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos3'];
@@ -172,6 +173,30 @@ class ImageEngine {
   toFile(path, format, qualityOrOptions, fastMode) {
     const p = path instanceof URL ? fileURLToPath(path) : v.string('path', path);
     return this.#run(outputArgs(format, qualityOrOptions, fastMode), p).then((r) => r.metrics.bytesOut);
+  }
+
+  /**
+   * Records the named preset's resize and returns its output settings,
+   * `{ format, quality, width?, height? }`, for a later `toBuffer`/`toFile`.
+   */
+  preset(name) {
+    const { width, height, fit, withoutEnlargement, format, quality } = presetNamed(name);
+    this.resize({ width, height, fit, withoutEnlargement });
+    return height === undefined ? { format, quality, width } : { format, quality, width, height };
+  }
+
+  /** Encodes with a preset, leaving this engine's recorded operations as they were. */
+  toBufferWithPreset(name) {
+    const branch = this.clone();
+    const { format, quality } = branch.preset(name);
+    return branch.toBuffer(format, quality);
+  }
+
+  /** Writes with a preset (atomically), leaving this engine as it was; resolves to bytes written. */
+  toFileWithPreset(path, name) {
+    const branch = this.clone();
+    const { format, quality } = branch.preset(name);
+    return branch.toFile(path, format, quality);
   }
 
   /**
