@@ -6,7 +6,6 @@ const native = require('./native.js');
 const { ImageEngine } = require('./lib/engine');
 const { ErrorCode, ErrorCategory, getErrorCategory, typeError } = require('./lib/errors');
 const v = require('./lib/validate');
-const { fileURLToPath } = require('node:url');
 
 /** Header facts of an encoded image held in memory: `{ format, width, height, hasAlpha, orientation, hasIccProfile }`. */
 function inspect(input) {
@@ -16,7 +15,7 @@ function inspect(input) {
 
 /** Header facts of an image file, read through a memory map; no pixel is decoded. */
 function inspectFile(path) {
-  return native.inspectFile(path instanceof URL ? fileURLToPath(path) : v.string('path', path));
+  return native.inspectFile(v.path('path', path));
 }
 
 module.exports = {

@@ -2,7 +2,6 @@
 // The public ImageEngine: validates arguments, then records them in the native engine.
 // Nothing here touches pixels or file bytes; outputs run on the libuv pool in Rust.
 
-const { fileURLToPath } = require('node:url');
 const native = require('../native.js');
 const v = require('./validate');
 const { typeError, rangeError } = require('./errors');
@@ -52,8 +51,7 @@ class ImageEngine {
 
   /** Maps the file (zero-copy); throws at once if it cannot be opened. Decodes nothing. */
   static fromPath(path) {
-    const p = path instanceof URL ? fileURLToPath(path) : v.string('path', path);
-    return new ImageEngine(native.NativeEngine.fromPath(p));
+    return new ImageEngine(native.NativeEngine.fromPath(v.path('path', path)));
   }
 
   /** Uses the caller's bytes in place (no copy); keep them unchanged until outputs settle. */
@@ -171,8 +169,7 @@ class ImageEngine {
 
   /** Writes atomically (temp file + rename) and resolves to the number of bytes written. */
   toFile(path, format, qualityOrOptions, fastMode) {
-    const p = path instanceof URL ? fileURLToPath(path) : v.string('path', path);
-    return this.#run(outputArgs(format, qualityOrOptions, fastMode), p).then((r) => r.metrics.bytesOut);
+    return this.#run(outputArgs(format, qualityOrOptions, fastMode), v.path('path', path)).then((r) => r.metrics.bytesOut);
   }
 
   /**
@@ -208,8 +205,8 @@ class ImageEngine {
    */
   processBatch(inputs, outDir, formatOrOptions, quality, fastMode, concurrency) {
     if (!Array.isArray(inputs)) throw typeError(`inputs must be an array of paths, got ${typeof inputs}`);
-    const paths = inputs.map((p, i) => (p instanceof URL ? fileURLToPath(p) : v.string(`inputs[${i}]`, p)));
-    const dir = outDir instanceof URL ? fileURLToPath(outDir) : v.string('outDir', outDir);
+    const paths = inputs.map((p, i) => v.path(`inputs[${i}]`, p));
+    const dir = v.path('outDir', outDir);
     let opts;
     if (typeof formatOrOptions === 'object' && formatOrOptions !== null) {
       if (quality !== undefined) throw typeError('pass quality, fastMode and concurrency inside the options object');

@@ -2,6 +2,7 @@
 // Argument checks shared by every public method: wrong type → TypeError, wrong value →
 // RangeError, both thrown synchronously with a message that names the argument.
 
+const { fileURLToPath } = require('node:url');
 const { typeError, rangeError } = require('./errors');
 
 /** Largest width or height accepted anywhere (the core's default limit). */
@@ -68,7 +69,13 @@ function string(name, value) {
   return value;
 }
 
+/** A file path given as a non-empty string or a `file:` URL. */
+function path(name, value) {
+  return value instanceof URL ? fileURLToPath(value) : string(name, value);
+}
+
 module.exports = {
+  path,
   MAX_SIDE,
   integer,
   optionalInteger,
