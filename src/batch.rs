@@ -223,7 +223,13 @@ mod tests {
                     let _r = gate.reserve(40 << 20);
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(now, Ordering::SeqCst);
-                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    // Hold the reservation until a second holder arrives (or a second
+                    // passes), so the count does not depend on how threads are scheduled.
+                    let started = std::time::Instant::now();
+                    while running.load(Ordering::SeqCst) < 2 && started.elapsed().as_secs() < 1 {
+                        std::thread::yield_now();
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
                     running.fetch_sub(1, Ordering::SeqCst);
                 });
             }

@@ -11,6 +11,7 @@
 // With no input it uses a 24 MP photo-like PNG made once into .cache/photos/.
 
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { photoPath, PHOTOS } = require('./photo-fixtures');
@@ -76,11 +77,14 @@ async function measure(input, resize, format, engineName, jobs = 1, batch = 0) {
   return result;
 }
 
+function lazyResize(lazy, input, resize) {
+  const engine = lazy.ImageEngine.fromPath(input);
+  return resize.width ? engine.resize(resize.width) : engine.resize(resize.fit[0], resize.fit[1], 'inside');
+}
+
 function lazyJob(lazy, input, resize, format) {
   return async () => {
-    const engine = lazy.ImageEngine.fromPath(input);
-    const resized = resize.width ? engine.resize(resize.width) : engine.resize(resize.fit[0], resize.fit[1], 'inside');
-    const { data, metrics } = await resized.toBufferWithMetrics(format);
+    const { data, metrics } = await lazyResize(lazy, input, resize).toBufferWithMetrics(format);
     return { data, peak: metrics.peakRss };
   };
 }
@@ -88,12 +92,9 @@ function lazyJob(lazy, input, resize, format) {
 /** processBatch over `count` copies of the input path, `concurrency` at a time, into a temp folder. */
 function lazyBatchJob(lazy, input, resize, format, count, concurrency) {
   return async () => {
-    const os = require('node:os');
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lazy-zero-copy-'));
     try {
-      const engine = lazy.ImageEngine.fromPath(input);
-      const resized = resize.width ? engine.resize(resize.width) : engine.resize(resize.fit[0], resize.fit[1], 'inside');
-      const results = await resized.processBatch(Array(count).fill(input), out, { format, concurrency });
+      const results = await lazyResize(lazy, input, resize).processBatch(Array(count).fill(input), out, { format, concurrency });
       const failed = results.find((r) => !r.success);
       if (failed) throw new Error(`batch entry failed: ${failed.error}`);
       return { data: fs.readFileSync(results[0].outputPath), peak: peakRss() };
