@@ -63,6 +63,10 @@ pub enum Error {
     EncodeFailed { format: &'static str, reason: String },
     #[error("image of {width}x{height} exceeds the limit of {limit}")]
     LimitExceeded { width: u64, height: u64, limit: String },
+    #[error("input of {bytes} bytes exceeds the limit of {limit} bytes")]
+    InputTooLarge { bytes: u64, limit: u64 },
+    #[error("processing took longer than the {ms} ms timeout and was stopped")]
+    Timeout { ms: u64 },
     #[error("cannot write output file {}: {reason}", path.display())]
     OutputWrite { path: PathBuf, reason: String },
     #[error("internal error: {0}; please report it with the input that caused it")]
@@ -84,6 +88,8 @@ pub const CODES: &[(&str, &str, u32, Category)] = &[
     ("CORRUPT_INPUT", "LAZY_CORRUPT_INPUT", 201, Category::Codec),
     ("ENCODE_FAILED", "LAZY_ENCODE_FAILED", 202, Category::Codec),
     ("LIMIT_EXCEEDED", "LAZY_LIMIT_EXCEEDED", 300, Category::ResourceLimit),
+    ("INPUT_TOO_LARGE", "LAZY_INPUT_TOO_LARGE", 301, Category::ResourceLimit),
+    ("TIMEOUT", "LAZY_TIMEOUT", 302, Category::ResourceLimit),
     ("INTERNAL", "LAZY_INTERNAL", 900, Category::Internal),
 ];
 
@@ -102,6 +108,8 @@ impl Error {
             Error::CorruptInput { .. } => "CORRUPT_INPUT",
             Error::EncodeFailed { .. } => "ENCODE_FAILED",
             Error::LimitExceeded { .. } => "LIMIT_EXCEEDED",
+            Error::InputTooLarge { .. } => "INPUT_TOO_LARGE",
+            Error::Timeout { .. } => "TIMEOUT",
             Error::Internal(_) => "INTERNAL",
         }
     }

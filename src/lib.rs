@@ -6,6 +6,7 @@ pub mod codecs;
 pub mod error;
 pub mod format;
 pub mod image;
+pub mod limits;
 pub mod metadata;
 pub mod metrics;
 pub mod ops;

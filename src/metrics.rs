@@ -2,6 +2,9 @@
 
 use std::time::Instant;
 
+/// Version of the metrics object's shape; raised when a field changes meaning or goes.
+pub const VERSION: u32 = 2;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metrics {
     pub decode_ms: f64,
@@ -20,6 +23,15 @@ pub struct Metrics {
     pub height_out: u32,
     /// `bytes_in / bytes_out`: above 1 means the output is smaller.
     pub compression_ratio: f64,
+    /// CPU time of the thread that ran the pipeline (threads rav1e or oxipng start for
+    /// themselves are not counted).
+    pub cpu_time_ms: f64,
+    /// The output carries the source's ICC profile.
+    pub icc_preserved: bool,
+    /// The source had metadata (EXIF, GPS, ICC, XMP, comments) that the output lacks.
+    pub metadata_stripped: bool,
+    /// Non-fatal refusals of the limits policy, e.g. `icc_refused`.
+    pub policy_violations: Vec<&'static str>,
 }
 
 /// Milliseconds since `start`, then restarts it.

@@ -20,7 +20,9 @@ pub fn decode(_bytes: &[u8]) -> Result<Image> {
     Err(Error::UnsupportedFormat(NO_DECODER.into()))
 }
 
-pub fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
+/// rav1e cannot be interrupted: a deadline is enforced around this call by the pipeline.
+/// ravif writes EXIF but no ICC profile, so AVIF output is always converted to sRGB.
+pub fn encode(image: &Image, options: &EncodeOptions, exif: Option<&[u8]>) -> Result<Vec<u8>> {
     let quality = options.quality_or(60) as f32;
     // rav1e speed 1 (slowest) to 10; effort 0–10 maps onto it inversely.
     let speed = match (options.fast_mode, options.effort) {
@@ -28,7 +30,10 @@ pub fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
         (false, Some(effort)) => 10 - effort.min(9),
         (false, None) => 6,
     };
-    let encoder = Encoder::new().with_quality(quality).with_alpha_quality(quality).with_speed(speed);
+    let mut encoder = Encoder::new().with_quality(quality).with_alpha_quality(quality).with_speed(speed);
+    if let Some(exif) = exif {
+        encoder = encoder.with_exif(exif);
+    }
     let (w, h) = (image.width as usize, image.height as usize);
     let encoded = if image.has_alpha() {
         encoder.encode_rgba(Img::new(image.data.as_rgba(), w, h))
@@ -53,7 +58,7 @@ mod tests {
                 let mut o = EncodeOptions::new(Format::Avif);
                 o.quality = Some(q);
                 o.fast_mode = true;
-                encode(&img, &o).unwrap().len()
+                encode(&img, &o, None).unwrap().len()
             })
             .collect();
         assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");

@@ -10,17 +10,21 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use mozjpeg::{ColorSpace, Compress, Decompress, Marker};
 use mozjpeg_sys as ffi;
 
-use super::{prescale_size, DecodeTarget, EncodeOptions, FrameSink, Header};
+use super::{prescale_size, DecodeContext, DecodeTarget, EncodeOptions, FrameSink, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
-use crate::metadata::exif;
+use crate::limits::Deadline;
+use crate::metadata::icc::Space;
+use crate::metadata::{container, exif, Found};
 use crate::source::Source;
 
 const NAME: &str = "JPEG";
 const EXIF_PREFIX: &[u8] = b"Exif\0\0";
 const ICC_PREFIX: &[u8] = b"ICC_PROFILE\0";
 const HEADER_MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2)];
+/// Everything `metadata` looks at: EXIF/XMP, ICC, IPTC and comments.
+const METADATA_MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2), Marker::APP(13), Marker::COM];
 const DECODE_MARKERS: &[Marker] = &[Marker::APP(14)];
 
 pub fn probe(bytes: &[u8]) -> Result<Header> {
@@ -49,9 +53,33 @@ pub fn probe(bytes: &[u8]) -> Result<Header> {
     })
 }
 
+pub fn metadata(bytes: &[u8]) -> Found {
+    let read = || -> Result<Found> {
+        let d = Decompress::with_err(strict_error_mgr())
+            .with_markers(METADATA_MARKERS)
+            .from_mem(bytes)
+            .map_err(|e| Error::corrupt(NAME, e))?;
+        let mut found = Found::default();
+        for m in d.markers().filter(|m| m.marker != Marker::APP(2)) {
+            match m.data.strip_prefix(EXIF_PREFIX) {
+                Some(tiff) if found.exif.is_none() => found.exif = Some(tiff.to_vec()),
+                Some(_) => {}
+                // XMP or another APP1, IPTC (APP13), a comment.
+                None => found.other = true,
+            }
+        }
+        let app2 = d.markers().filter(|m| m.marker == Marker::APP(2)).map(|m| m.data);
+        found.icc = container::jpeg_icc(app2);
+        Ok(found)
+    };
+    guarded(read).unwrap_or_default()
+}
+
 /// Decodes row block by row block. With a target, libjpeg first shrinks by DCT scaling
-/// (n/8) as far as `prescale_size` allows, and the rows stream into the resampler.
-pub fn decode(source: &Source, target: Option<DecodeTarget>) -> Result<Image> {
+/// (n/8) as far as `prescale_size` allows, and the rows stream into the resampler. CMYK
+/// is converted with the source's CMYK profile when it has one.
+pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
+    let target = ctx.target;
     guarded(|| {
         let mut d = Decompress::with_err(strict_error_mgr())
             .with_markers(DECODE_MARKERS)
@@ -63,10 +91,14 @@ pub fn decode(source: &Source, target: Option<DecodeTarget>) -> Result<Image> {
         let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
         // Photoshop (the Adobe APP14 marker) stores CMYK inverted.
         let inverted = d.markers().any(|m| m.data.starts_with(b"Adobe"));
+        let managed = match ctx.profile.filter(|p| cmyk && p.space() == Space::Cmyk) {
+            Some(profile) => Some(profile.cmyk_to_srgb(inverted)?),
+            None => None,
+        };
         let out_space = if cmyk { ColorSpace::JCS_CMYK } else { ColorSpace::JCS_RGB };
         let mut started = d.to_colorspace(out_space).map_err(|e| Error::corrupt(NAME, e))?;
         let (width, height) = (started.width(), started.height());
-        let mut sink = FrameSink::new(width as u32, height as u32, 3, target);
+        let mut sink = FrameSink::new(width as u32, height as u32, 3, ctx);
         let comps = if cmyk { 4 } else { 3 };
         let mut raw = vec![0u8; FrameSink::BLOCK_ROWS * width * comps];
         let mut rgb = if cmyk { vec![0u8; FrameSink::BLOCK_ROWS * width * 3] } else { Vec::new() };
@@ -78,7 +110,10 @@ pub fn decode(source: &Source, target: Option<DecodeTarget>) -> Result<Image> {
                 .map_err(|e| Error::corrupt(NAME, e))?;
             if cmyk {
                 let out = &mut rgb[..n * width * 3];
-                cmyk_to_rgb(block, out, inverted);
+                match &managed {
+                    Some(transform) => transform.convert(block, out),
+                    None => cmyk_to_rgb(block, out, inverted),
+                }
                 sink.push(out)?;
             } else {
                 sink.push(block)?;
@@ -98,7 +133,7 @@ fn dct_numerator(size: (u32, u32), target: DecodeTarget) -> u8 {
     (1..=8u8).find(|&n| scaled(n as u32, size.0) >= pw && scaled(n as u32, size.1) >= ph).unwrap_or(8)
 }
 
-/// Naive CMYK → RGB (no ICC); colour-managed conversion belongs to the metadata work.
+/// CMYK → RGB for files without a profile: no device is described, so the plain formula.
 fn cmyk_to_rgb(cmyk: &[u8], rgb: &mut [u8], inverted: bool) {
     for (p, out) in cmyk.chunks_exact(4).zip(rgb.chunks_exact_mut(3)) {
         let [c, m, y, k] = if inverted { [p[0], p[1], p[2], p[3]] } else { [!p[0], !p[1], !p[2], !p[3]] };
@@ -108,7 +143,12 @@ fn cmyk_to_rgb(cmyk: &[u8], rgb: &mut [u8], inverted: bool) {
     }
 }
 
-pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
+/// Rows handed to libjpeg between two deadline checks.
+const ENCODE_BLOCK_ROWS: usize = 64;
+
+/// Progressive output is written by `finish`, which cannot be interrupted; the deadline is
+/// checked while scanlines go in.
+pub fn encode(image: Image, options: &EncodeOptions, deadline: Deadline) -> Result<Vec<u8>> {
     let image = image.into_rgb();
     let quality = options.quality_or(85) as f32;
     guarded_encode(|| {
@@ -123,21 +163,25 @@ pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
         c.set_optimize_coding(true);
         c.set_quality(quality);
         c.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
-        let mut started = c.start_compress(Vec::with_capacity(image.data.len() / 8))?;
-        started.write_scanlines(&image.data)?;
-        started.finish()
+        let mut started = c.start_compress(Vec::with_capacity(image.data.len() / 8)).map_err(encode_error)?;
+        for rows in image.data.chunks(image.stride() * ENCODE_BLOCK_ROWS) {
+            deadline.check()?;
+            started.write_scanlines(rows).map_err(encode_error)?;
+        }
+        started.finish().map_err(encode_error)
     })
+}
+
+fn encode_error(e: std::io::Error) -> Error {
+    Error::encode(NAME, e)
 }
 
 fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p, |m| Error::corrupt(NAME, m))))
 }
 
-fn guarded_encode(f: impl FnOnce() -> std::io::Result<Vec<u8>>) -> Result<Vec<u8>> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r.map_err(|e| Error::encode(NAME, e)),
-        Err(p) => Err(Error::from_panic(p, |m| Error::encode(NAME, m))),
-    }
+fn guarded_encode(f: impl FnOnce() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p, |m| Error::encode(NAME, m))))
 }
 
 fn strict_error_mgr() -> ffi::jpeg_error_mgr {
@@ -188,11 +232,11 @@ mod tests {
         let mut o = EncodeOptions::new(Format::Jpeg);
         o.quality = Some(quality);
         o.fast_mode = fast_mode;
-        encode(photo(256, 192, false), &o).unwrap()
+        encode(photo(256, 192, false), &o, Deadline::NONE).unwrap()
     }
 
     fn decode_bytes(bytes: &[u8], target: Option<DecodeTarget>) -> Result<Image> {
-        decode(&crate::codecs::tests::source(bytes.to_vec()), target)
+        decode(&crate::codecs::tests::source(bytes.to_vec()), &DecodeContext::to(target))
     }
 
     #[test]

@@ -9,6 +9,9 @@ mod webp;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
+use crate::limits::Deadline;
+use crate::metadata::icc::Icc;
+use crate::metadata::{container, Found};
 use crate::ops::resize::{Kernel, RowResampler};
 use crate::source::Source;
 
@@ -31,12 +34,6 @@ impl Header {
     }
 }
 
-/// Largest side accepted before any pixel buffer is allocated (a default firewall against
-/// decompression bombs; configurable limits come with the limits API).
-pub const MAX_SIDE: u32 = 32_768;
-/// Largest pixel count accepted by default (about 268 MP).
-pub const MAX_PIXELS: u64 = 1 << 28;
-
 pub fn sniff(bytes: &[u8]) -> Result<Format> {
     if bytes.is_empty() {
         return Err(Error::EmptyInput);
@@ -48,7 +45,8 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     })
 }
 
-/// Reads the header only (dimensions, alpha, orientation, ICC presence).
+/// Reads the header only (dimensions, alpha, orientation, ICC presence). Size limits are
+/// the caller's to apply (`Limits::check_dimensions`).
 pub fn probe(bytes: &[u8]) -> Result<Header> {
     let header = match sniff(bytes)? {
         Format::Jpeg => jpeg::probe(bytes),
@@ -56,8 +54,21 @@ pub fn probe(bytes: &[u8]) -> Result<Header> {
         Format::Webp => webp::probe(bytes),
         Format::Avif => avif::probe(bytes),
     }?;
-    check_dimensions(header.width, header.height)?;
+    if header.width == 0 || header.height == 0 {
+        return Err(Error::corrupt("image", format!("header declares {}x{} pixels", header.width, header.height)));
+    }
     Ok(header)
+}
+
+/// The ICC profile, EXIF and other metadata of the header area; unreadable blocks count as
+/// absent.
+pub fn metadata(bytes: &[u8], format: Format) -> Found {
+    match format {
+        Format::Jpeg => jpeg::metadata(bytes),
+        Format::Png => png::metadata(bytes),
+        Format::Webp => webp::metadata(bytes),
+        Format::Avif => Found::default(),
+    }
 }
 
 /// A downscale fused into decoding (stored orientation): the decoder may shrink on load
@@ -70,20 +81,40 @@ pub struct DecodeTarget {
     pub kernel: Kernel,
 }
 
-/// Decodes the image, at full size or straight to `target`; the header has passed
-/// `check_dimensions`.
-pub fn decode(source: &Source, header: &Header, target: Option<DecodeTarget>) -> Result<Image> {
+/// How to decode: at full size or straight to `target`, until when, and with which source
+/// profile (a CMYK profile is applied while rows are decoded).
+#[derive(Default, Clone, Copy)]
+pub struct DecodeContext<'a> {
+    pub target: Option<DecodeTarget>,
+    pub deadline: Deadline,
+    pub profile: Option<&'a Icc>,
+}
+
+impl DecodeContext<'_> {
+    pub fn to(target: Option<DecodeTarget>) -> Self {
+        DecodeContext { target, ..Default::default() }
+    }
+}
+
+/// Decodes the image; the header has passed the caller's limits.
+pub fn decode(source: &Source, header: &Header, ctx: &DecodeContext) -> Result<Image> {
     match header.format {
-        Format::Jpeg => jpeg::decode(source, target),
-        Format::Png => png::decode(source, target),
-        Format::Webp => webp::decode(source.bytes(), target),
+        Format::Jpeg => jpeg::decode(source, ctx),
+        Format::Png => png::decode(source, ctx),
+        Format::Webp => webp::decode(source.bytes(), ctx),
         Format::Avif => avif::decode(source.bytes()),
     }
 }
 
 /// Where a decoder puts its rows, block by block: into the whole frame, or through a
 /// `RowResampler` when a target size was asked for.
-pub(crate) enum FrameSink {
+/// The deadline is checked once per block.
+pub(crate) struct FrameSink {
+    rows: Rows,
+    deadline: Deadline,
+}
+
+enum Rows {
     Whole { width: u32, height: u32, channels: u8, data: Vec<u8> },
     Scaled(RowResampler),
 }
@@ -92,40 +123,42 @@ impl FrameSink {
     /// Rows per block: enough to amortise the per-call cost, small beside the frame.
     pub const BLOCK_ROWS: usize = 32;
 
-    pub fn new(width: u32, height: u32, channels: u8, target: Option<DecodeTarget>) -> FrameSink {
-        match target {
+    pub fn new(width: u32, height: u32, channels: u8, ctx: &DecodeContext) -> FrameSink {
+        let rows = match ctx.target {
             Some(t) if (t.width, t.height) != (width, height) => {
-                FrameSink::Scaled(RowResampler::new((width, height), channels, (t.width, t.height), t.kernel))
+                Rows::Scaled(RowResampler::new((width, height), channels, (t.width, t.height), t.kernel))
             }
-            _ => FrameSink::Whole {
+            _ => Rows::Whole {
                 width,
                 height,
                 channels,
                 data: Vec::with_capacity(width as usize * height as usize * channels as usize),
             },
-        }
+        };
+        FrameSink { rows, deadline: ctx.deadline }
     }
 
     /// `block` holds whole rows in this sink's channel layout; it may be modified.
     pub fn push(&mut self, block: &mut [u8]) -> Result<()> {
-        match self {
-            FrameSink::Whole { data, .. } => {
+        self.deadline.check()?;
+        match &mut self.rows {
+            Rows::Whole { data, .. } => {
                 data.extend_from_slice(block);
                 Ok(())
             }
-            FrameSink::Scaled(r) => r.push(block),
+            Rows::Scaled(r) => r.push(block),
         }
     }
 
     pub fn finish(self) -> Result<Image> {
-        match self {
-            FrameSink::Whole { width, height, channels, data } => {
+        match self.rows {
+            Rows::Whole { width, height, channels, data } => {
                 if data.len() != width as usize * height as usize * channels as usize {
                     return Err(Error::Internal("decoder delivered a partial frame".into()));
                 }
                 Ok(Image::new(width, height, channels, data))
             }
-            FrameSink::Scaled(r) => r.finish(),
+            Rows::Scaled(r) => r.finish(),
         }
     }
 }
@@ -136,20 +169,6 @@ impl FrameSink {
 pub(crate) fn prescale_size(source: (u32, u32), target: DecodeTarget, headroom: f64) -> (u32, u32) {
     let grow = |side: u32, limit: u32| ((side as f64 * headroom).ceil() as u32).min(limit);
     (grow(target.width, source.0), grow(target.height, source.1))
-}
-
-fn check_dimensions(width: u32, height: u32) -> Result<()> {
-    if width == 0 || height == 0 {
-        return Err(Error::corrupt("image", format!("header declares {width}x{height} pixels")));
-    }
-    if width > MAX_SIDE || height > MAX_SIDE || width as u64 * height as u64 > MAX_PIXELS {
-        return Err(Error::LimitExceeded {
-            width: width as u64,
-            height: height as u64,
-            limit: format!("{MAX_SIDE} px per side and {MAX_PIXELS} pixels"),
-        });
-    }
-    Ok(())
 }
 
 /// How to encode; `quality` and `effort` are already validated (1–100, 0–10).
@@ -175,12 +194,30 @@ impl EncodeOptions {
     }
 }
 
+/// What the encoder writes besides pixels, and until when it may run.
+#[derive(Default, Clone, Copy)]
+pub struct EncodeContext<'a> {
+    pub deadline: Deadline,
+    pub icc: Option<&'a [u8]>,
+    /// Raw TIFF-structured EXIF.
+    pub exif: Option<&'a [u8]>,
+}
+
 pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
-    match options.format {
-        Format::Jpeg => jpeg::encode(image, options),
-        Format::Png => png::encode(&image, options),
-        Format::Webp => webp::encode(image, options),
-        Format::Avif => avif::encode(&image, options),
+    encode_with(image, options, &EncodeContext::default())
+}
+
+pub fn encode_with(image: Image, options: &EncodeOptions, ctx: &EncodeContext) -> Result<Vec<u8>> {
+    ctx.deadline.check()?;
+    let data = match options.format {
+        Format::Jpeg => jpeg::encode(image, options, ctx.deadline),
+        Format::Png => png::encode(&image, options, ctx.deadline),
+        Format::Webp => webp::encode(image, options, ctx.deadline),
+        Format::Avif => return avif::encode(&image, options, ctx.exif),
+    }?;
+    match (ctx.icc, ctx.exif) {
+        (None, None) => Ok(data),
+        (icc, exif) => container::embed(options.format, data, icc, exif),
     }
 }
 
@@ -217,8 +254,6 @@ pub(crate) mod tests {
     fn rejects_unknown_and_empty_input() {
         assert!(matches!(probe(b""), Err(Error::EmptyInput)));
         assert!(matches!(probe(b"GIF89a......"), Err(Error::UnsupportedFormat(_))));
-        assert!(matches!(check_dimensions(0, 10), Err(Error::CorruptInput { .. })));
-        assert!(matches!(check_dimensions(40_000, 10), Err(Error::LimitExceeded { .. })));
     }
 
     pub(crate) fn source(bytes: Vec<u8>) -> Source {
@@ -232,7 +267,7 @@ pub(crate) mod tests {
             let bytes = encode(img.clone(), &EncodeOptions::new(format)).unwrap();
             let header = probe(&bytes).unwrap();
             assert_eq!((header.format, header.width, header.height), (format, 64, 48));
-            let back = decode(&source(bytes), &header, None).unwrap();
+            let back = decode(&source(bytes), &header, &DecodeContext::default()).unwrap();
             assert_eq!((back.width, back.height), (64, 48));
             let diff = mean_abs_diff(&img, &back);
             assert!(diff < 6.0, "{format:?} differs by {diff}");
@@ -251,9 +286,9 @@ pub(crate) mod tests {
             let bytes = encode(img.clone(), &o).unwrap();
             let header = probe(&bytes).unwrap();
             let src = source(bytes);
-            let full = decode(&src, &header, None).unwrap();
+            let full = decode(&src, &header, &DecodeContext::default()).unwrap();
             let reference = crate::ops::resize::scale(full, (90, 68), Kernel::Lanczos3).unwrap();
-            let fused = decode(&src, &header, Some(target)).unwrap();
+            let fused = decode(&src, &header, &DecodeContext::to(Some(target))).unwrap();
             assert_eq!((fused.width, fused.height, fused.channels), (90, 68, reference.channels));
             let diff = mean_abs_diff(&reference, &fused);
             assert!(diff < 2.0, "{format:?}: fused decode differs by {diff}");

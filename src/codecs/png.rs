@@ -1,15 +1,16 @@
 //! PNG: the `png` crate decodes every bit depth, palette, grey, alpha and interlaced file;
 //! encoding uses its fast deflate by default and oxipng when a high effort is asked for.
 
-use std::io::{BufRead, Cursor, Seek};
+use std::io::{BufRead, Cursor, Seek, Write};
 
 use png::{BitDepth, ColorType, Compression, Decoder, Limits, Transformations};
 
-use super::{DecodeTarget, EncodeOptions, FrameSink, Header};
+use super::{DecodeContext, EncodeOptions, FrameSink, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
-use crate::metadata::exif;
+use crate::limits::Deadline;
+use crate::metadata::{exif, Found};
 use crate::ops::resize;
 use crate::source::Source;
 
@@ -36,9 +37,23 @@ pub fn probe(bytes: &[u8]) -> Result<Header> {
     })
 }
 
+/// Chunks before the image data (the `png` crate reads those with the header).
+pub fn metadata(bytes: &[u8]) -> Found {
+    let Ok(reader) = decoder(Cursor::new(bytes)).read_info() else { return Found::default() };
+    let info = reader.info();
+    Found {
+        icc: info.icc_profile.as_deref().map(<[u8]>::to_vec),
+        exif: info.exif_metadata.as_deref().map(<[u8]>::to_vec),
+        other: !(info.uncompressed_latin1_text.is_empty()
+            && info.compressed_latin1_text.is_empty()
+            && info.utf8_text.is_empty()),
+    }
+}
+
 /// Decodes row by row into the sink (so a target size never needs the whole frame);
 /// interlaced files deliver their rows in passes and are decoded whole, then resampled.
-pub fn decode(source: &Source, target: Option<DecodeTarget>) -> Result<Image> {
+pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
+    let target = ctx.target;
     let mut d = decoder(source.reader());
     d.set_transformations(Transformations::normalize_to_color8());
     let mut reader = d.read_info().map_err(|e| Error::corrupt(NAME, e))?;
@@ -67,7 +82,7 @@ pub fn decode(source: &Source, target: Option<DecodeTarget>) -> Result<Image> {
             None => Ok(image),
         };
     }
-    let mut sink = FrameSink::new(width, height, channels, target);
+    let mut sink = FrameSink::new(width, height, channels, ctx);
     let mut block = vec![0u8; FrameSink::BLOCK_ROWS * row_len];
     let (mut filled, mut rows) = (0, 0);
     while let Some(row) = reader.next_row().map_err(|e| Error::corrupt(NAME, e))? {
@@ -107,7 +122,10 @@ fn expand(src: &[u8], color: ColorType, dst: &mut [u8]) {
     }
 }
 
-pub fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
+/// Rows deflated between two deadline checks.
+const ENCODE_BLOCK_ROWS: usize = 64;
+
+pub fn encode(image: &Image, options: &EncodeOptions, deadline: Deadline) -> Result<Vec<u8>> {
     // An opaque RGBA frame is written as RGB: a quarter fewer bytes to deflate.
     let rgb;
     let image = if image.has_alpha() && image.is_opaque() {
@@ -121,13 +139,23 @@ pub fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
     e.set_color(if image.has_alpha() { ColorType::Rgba } else { ColorType::Rgb });
     e.set_depth(BitDepth::Eight);
     e.set_compression(if options.fast_mode { Compression::Fast } else { Compression::Balanced });
+    let fail = |e: std::io::Error| Error::encode(NAME, e);
     let mut w = e.write_header().map_err(|e| Error::encode(NAME, e))?;
-    w.write_image_data(&image.data).map_err(|e| Error::encode(NAME, e))?;
+    let mut stream = w.stream_writer().map_err(|e| Error::encode(NAME, e))?;
+    for rows in image.data.chunks(image.stride() * ENCODE_BLOCK_ROWS) {
+        deadline.check()?;
+        stream.write_all(rows).map_err(fail)?;
+    }
+    stream.finish().map_err(|e| Error::encode(NAME, e))?;
     w.finish().map_err(|e| Error::encode(NAME, e))?;
     match options.effort {
         Some(effort) if effort >= OXIPNG_EFFORT && !options.fast_mode => {
-            let preset = (effort - OXIPNG_EFFORT + 2).min(6);
-            oxipng::optimize_from_memory(&out, &oxipng::Options::from_preset(preset)).map_err(|e| Error::encode(NAME, e))
+            let mut o = oxipng::Options::from_preset((effort - OXIPNG_EFFORT + 2).min(6));
+            // oxipng stops trying at its timeout and returns the best result so far.
+            o.timeout = deadline.remaining();
+            let small = oxipng::optimize_from_memory(&out, &o).map_err(|e| Error::encode(NAME, e))?;
+            deadline.check()?;
+            Ok(small)
         }
         _ => Ok(out),
     }
@@ -139,35 +167,35 @@ mod tests {
     use crate::codecs::test_images::photo;
 
     fn decode(bytes: &[u8]) -> Result<Image> {
-        super::decode(&crate::codecs::tests::source(bytes.to_vec()), None)
+        super::decode(&crate::codecs::tests::source(bytes.to_vec()), &DecodeContext::default())
     }
 
     #[test]
     fn keeps_alpha_and_drops_it_when_opaque() {
         let rgba = photo(40, 30, true);
-        let bytes = encode(&rgba, &EncodeOptions::new(Format::Png)).unwrap();
+        let bytes = encode(&rgba, &EncodeOptions::new(Format::Png), Deadline::NONE).unwrap();
         assert!(probe(&bytes).unwrap().has_alpha);
         assert_eq!(decode(&bytes).unwrap(), rgba, "PNG is lossless");
 
         let opaque = Image::new(2, 1, 4, vec![1, 2, 3, 255, 4, 5, 6, 255]);
-        let bytes = encode(&opaque, &EncodeOptions::new(Format::Png)).unwrap();
+        let bytes = encode(&opaque, &EncodeOptions::new(Format::Png), Deadline::NONE).unwrap();
         assert_eq!(decode(&bytes).unwrap(), Image::new(2, 1, 3, vec![1, 2, 3, 4, 5, 6]));
     }
 
     #[test]
     fn oxipng_effort_is_smaller_and_lossless() {
         let img = photo(64, 64, true);
-        let fast = encode(&img, &EncodeOptions::new(Format::Png)).unwrap();
+        let fast = encode(&img, &EncodeOptions::new(Format::Png), Deadline::NONE).unwrap();
         let mut o = EncodeOptions::new(Format::Png);
         o.effort = Some(9);
-        let small = encode(&img, &o).unwrap();
+        let small = encode(&img, &o, Deadline::NONE).unwrap();
         assert!(small.len() <= fast.len());
         assert_eq!(decode(&small).unwrap(), img);
     }
 
     #[test]
     fn bad_crc_and_truncation_are_errors() {
-        let mut bytes = encode(&photo(16, 16, false), &EncodeOptions::new(Format::Png)).unwrap();
+        let mut bytes = encode(&photo(16, 16, false), &EncodeOptions::new(Format::Png), Deadline::NONE).unwrap();
         assert!(decode(&bytes[..bytes.len() - 30]).is_err());
         let n = bytes.len();
         bytes[n - 20] ^= 0xFF; // inside IDAT: its CRC no longer matches

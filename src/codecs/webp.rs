@@ -8,11 +8,12 @@ use std::io::Cursor;
 use image_webp::WebPDecoder;
 use libwebp_sys as ffi;
 
-use super::{prescale_size, DecodeTarget, EncodeOptions, Header};
+use super::{prescale_size, DecodeContext, EncodeOptions, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
-use crate::metadata::exif;
+use crate::limits::Deadline;
+use crate::metadata::{exif, Found};
 use crate::ops::resize;
 
 const NAME: &str = "WebP";
@@ -24,22 +25,36 @@ fn decoder(bytes: &[u8]) -> Result<WebPDecoder<Cursor<&[u8]>>> {
 pub fn probe(bytes: &[u8]) -> Result<Header> {
     let mut d = decoder(bytes)?;
     let (width, height) = d.dimensions();
-    let exif = d.exif_metadata().ok().flatten();
     Ok(Header {
         format: Format::Webp,
         width,
         height,
         has_alpha: d.has_alpha(),
-        // Some writers keep the JPEG-style "Exif\0\0" prefix inside the chunk.
-        orientation: exif
-            .as_deref()
-            .and_then(|e| exif::orientation(e.strip_prefix(b"Exif\0\0").unwrap_or(e)))
-            .unwrap_or(1),
+        orientation: tiff(&mut d).as_deref().and_then(exif::orientation).unwrap_or(1),
         has_icc: d.icc_profile().ok().flatten().is_some(),
     })
 }
 
-pub fn decode(bytes: &[u8], target: Option<DecodeTarget>) -> Result<Image> {
+/// The EXIF chunk as a raw TIFF block: some writers keep the JPEG-style "Exif\0\0" prefix.
+fn tiff(d: &mut WebPDecoder<Cursor<&[u8]>>) -> Option<Vec<u8>> {
+    let exif = d.exif_metadata().ok().flatten()?;
+    Some(match exif.strip_prefix(b"Exif\0\0") {
+        Some(tiff) => tiff.to_vec(),
+        None => exif,
+    })
+}
+
+pub fn metadata(bytes: &[u8]) -> Found {
+    let Ok(mut d) = decoder(bytes) else { return Found::default() };
+    Found {
+        icc: d.icc_profile().ok().flatten(),
+        exif: tiff(&mut d),
+        other: d.xmp_metadata().ok().flatten().is_some(),
+    }
+}
+
+pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
+    let target = ctx.target;
     let mut d = decoder(bytes)?;
     let (width, height) = d.dimensions();
     let channels = if d.has_alpha() { 4 } else { 3 };
@@ -90,8 +105,9 @@ fn decode_still(bytes: &[u8], size: (u32, u32), channels: u8) -> Result<Image> {
 }
 
 /// Takes the image by value: libwebp copies it into its own picture on import, and the
-/// pixels are freed before the (memory-hungry) encode starts.
-pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
+/// pixels are freed before the (memory-hungry) encode starts. libwebp asks its progress
+/// hook whether to go on, which is where the deadline stops it.
+pub fn encode(image: Image, options: &EncodeOptions, deadline: Deadline) -> Result<Vec<u8>> {
     let mut config = ffi::WebPConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
     config.quality = options.quality_or(80) as f32;
     config.method = match (options.fast_mode, options.effort) {
@@ -123,13 +139,26 @@ pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
         ffi::WebPMemoryWriterInit(&mut writer);
         picture.writer = Some(ffi::WebPMemoryWrite);
         picture.custom_ptr = (&mut writer as *mut ffi::WebPMemoryWriter).cast();
+        picture.progress_hook = Some(go_on);
+        picture.user_data = (&deadline as *const Deadline).cast_mut().cast();
         let ok = ffi::WebPEncode(&config, &mut picture) != 0;
         let error = picture.error_code;
         ffi::WebPPictureFree(&mut picture);
-        let out = if ok { Ok(std::slice::from_raw_parts(writer.mem, writer.size).to_vec()) } else { Err(Error::encode(NAME, format!("{error:?}"))) };
+        let out = match ok {
+            true => Ok(std::slice::from_raw_parts(writer.mem, writer.size).to_vec()),
+            false if error == ffi::WebPEncodingError::VP8_ENC_ERROR_USER_ABORT && deadline.passed() => Err(deadline.error()),
+            false => Err(Error::encode(NAME, format!("{error:?}"))),
+        };
         ffi::WebPMemoryWriterClear(&mut writer);
         out
     }
+}
+
+/// libwebp's progress hook: 0 stops the encode.
+extern "C" fn go_on(_percent: c_int, picture: *const ffi::WebPPicture) -> c_int {
+    // SAFETY: `user_data` points at the `Deadline` that `encode` keeps alive during WebPEncode.
+    let deadline = unsafe { &*((*picture).user_data as *const Deadline) };
+    deadline.check().is_ok() as c_int
 }
 
 // libsharpyuv ships inside libwebp-sys (libwebp links it) but has no Rust bindings.
@@ -196,14 +225,14 @@ mod tests {
     fn sample(quality: u8, alpha: bool) -> Vec<u8> {
         let mut o = EncodeOptions::new(Format::Webp);
         o.quality = Some(quality);
-        encode(photo(96, 64, alpha), &o).unwrap()
+        encode(photo(96, 64, alpha), &o, Deadline::NONE).unwrap()
     }
 
     #[test]
     fn alpha_survives_and_quality_is_monotonic() {
         let bytes = sample(80, true);
         assert!(probe(&bytes).unwrap().has_alpha);
-        assert_eq!(decode(&bytes, None).unwrap().channels, 4);
+        assert_eq!(decode(&bytes, &DecodeContext::default()).unwrap().channels, 4);
         let sizes: Vec<usize> = (1..=10).map(|q| sample(q * 10, false).len()).collect();
         assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
     }
@@ -215,14 +244,14 @@ mod tests {
             let mut o = EncodeOptions::new(Format::Webp);
             o.quality = Some(95);
             o.fast_mode = fast_mode;
-            let back = decode(&encode(img.clone(), &o).unwrap(), None).unwrap();
+            let back = decode(&encode(img.clone(), &o, Deadline::NONE).unwrap(), &DecodeContext::default()).unwrap();
             assert_eq!(back.channels, img.channels);
             let diff = crate::codecs::tests::mean_abs_diff(&img, &back);
             assert!(diff < 4.0, "alpha={alpha} fast={fast_mode}: differs by {diff}");
         }
         let mut opaque = photo(32, 32, true);
         opaque.data.chunks_exact_mut(4).for_each(|p| p[3] = 255);
-        assert!(!probe(&encode(opaque, &EncodeOptions::new(Format::Webp)).unwrap()).unwrap().has_alpha);
+        assert!(!probe(&encode(opaque, &EncodeOptions::new(Format::Webp), Deadline::NONE).unwrap()).unwrap().has_alpha);
     }
 
     #[test]
@@ -230,12 +259,12 @@ mod tests {
         let img = photo(32, 32, false);
         let mut o = EncodeOptions::new(Format::Webp);
         o.lossless = true;
-        assert_eq!(decode(&encode(img.clone(), &o).unwrap(), None).unwrap(), img);
+        assert_eq!(decode(&encode(img.clone(), &o, Deadline::NONE).unwrap(), &DecodeContext::default()).unwrap(), img);
     }
 
     #[test]
     fn truncation_is_an_error() {
         let bytes = sample(80, false);
-        assert!(decode(&bytes[..bytes.len() / 2], None).is_err());
+        assert!(decode(&bytes[..bytes.len() / 2], &DecodeContext::default()).is_err());
     }
 }

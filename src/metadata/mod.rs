@@ -1,4 +1,95 @@
-//! Metadata read from containers: EXIF today; ICC carrying and colour conversion come with
-//! the metadata work.
+//! Metadata around the pixels: what the source carries, what `keepMetadata()` keeps, and
+//! the colour conversion that keeps colours right when a profile is not carried.
 
+pub mod container;
 pub mod exif;
+pub mod icc;
+
+use crate::format::Format;
+use crate::limits::{IccPolicy, Limits};
+use icc::{Icc, Space};
+
+/// What `keepMetadata()` asked for. The default carries nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep {
+    pub icc: bool,
+    pub exif: bool,
+    /// Location is removed from a kept EXIF block unless this is false.
+    pub strip_gps: bool,
+}
+
+impl Default for Keep {
+    fn default() -> Self {
+        Keep { icc: false, exif: false, strip_gps: true }
+    }
+}
+
+/// Metadata blocks found in a source's header area.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    pub icc: Option<Vec<u8>>,
+    /// Raw TIFF-structured EXIF.
+    pub exif: Option<Vec<u8>>,
+    /// XMP, comments, IPTC or text chunks: never carried.
+    pub other: bool,
+}
+
+/// Names reported in `policyViolations` when a kept profile is refused.
+pub const ICC_REFUSED: &str = "icc_refused";
+pub const ICC_TOO_LARGE: &str = "icc_too_large";
+
+/// Decided from the header, before decoding: which profile describes the pixels, whether
+/// the decoded frame is converted to sRGB, and what the output carries.
+#[derive(Default)]
+pub struct Plan {
+    /// The source profile when lcms2 can read it; a CMYK one is applied by the decoder.
+    pub profile: Option<Icc>,
+    /// Convert the decoded RGB or grey frame with `profile`.
+    pub convert: bool,
+    pub carry_icc: Option<Vec<u8>>,
+    pub violations: Vec<&'static str>,
+}
+
+pub fn plan(found: &Found, keep: Keep, limits: &Limits, output: Format) -> Plan {
+    let Some((data, profile)) = found.icc.as_deref().and_then(|d| Icc::parse(d).map(|p| (d, p))) else {
+        return Plan::default();
+    };
+    let mut plan = Plan::default();
+    let admitted = limits.admits_icc(data.len());
+    if keep.icc && !admitted {
+        plan.violations.push(if limits.icc == IccPolicy::Refuse { ICC_REFUSED } else { ICC_TOO_LARGE });
+    }
+    match profile.space() {
+        // AVIF output cannot carry a profile (ravif writes none), so it is converted too.
+        Space::Rgb if keep.icc && admitted && output != Format::Avif => plan.carry_icc = Some(data.to_vec()),
+        Space::Rgb | Space::Gray => plan.convert = !profile.is_srgb(),
+        Space::Cmyk | Space::Other => {}
+    }
+    plan.profile = Some(profile);
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Policy;
+
+    #[test]
+    fn a_profile_is_carried_or_converted() {
+        let p3 = Found { icc: Some(icc::tests::display_p3()), ..Found::default() };
+        let keep = Keep { icc: true, ..Keep::default() };
+        let open = Limits::default();
+        let carried = plan(&p3, keep, &open, Format::Jpeg);
+        assert!(carried.carry_icc.is_some() && !carried.convert);
+        let dropped = plan(&p3, Keep::default(), &open, Format::Jpeg);
+        assert!(dropped.carry_icc.is_none() && dropped.convert && dropped.violations.is_empty());
+        let avif = plan(&p3, keep, &open, Format::Avif);
+        assert!(avif.carry_icc.is_none() && avif.convert);
+        let strict = plan(&p3, keep, &Policy::Strict.limits(), Format::Jpeg);
+        assert!(strict.carry_icc.is_none() && strict.convert);
+        assert_eq!(strict.violations, [ICC_REFUSED]);
+        let garbage = Found { icc: Some(b"garbage".to_vec()), ..Found::default() };
+        let none = plan(&garbage, keep, &open, Format::Jpeg);
+        assert!(none.profile.is_none() && none.carry_icc.is_none());
+    }
+}

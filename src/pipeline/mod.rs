@@ -5,18 +5,23 @@ mod run;
 
 pub use run::{run, Encoded};
 
+use crate::limits::Limits;
+use crate::metadata::Keep;
 use crate::ops::Op;
 
-/// Operations in call order, plus whether EXIF orientation is applied first.
+/// Operations in call order, whether EXIF orientation is applied first, what metadata the
+/// output keeps, and the limits the input must pass.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
     pub ops: Vec<Op>,
     pub auto_orient: bool,
+    pub keep: Keep,
+    pub limits: Limits,
 }
 
 impl Default for Pipeline {
     fn default() -> Self {
-        Pipeline { ops: Vec::new(), auto_orient: true }
+        Pipeline { ops: Vec::new(), auto_orient: true, keep: Keep::default(), limits: Limits::default() }
     }
 }
 

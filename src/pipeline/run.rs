@@ -1,12 +1,16 @@
-//! Runs a pipeline: probe → decode → orient → ops → encode, timing each stage. Any panic
-//! inside becomes `Error::Internal`, so one bad call can never take the process down.
+//! Runs a pipeline: limits → probe → decode (→ sRGB) → orient → ops → encode with the kept
+//! metadata, timing each stage. Any panic inside becomes `Error::Internal`, so one bad call
+//! can never take the process down.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Instant;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use super::{plan, Pipeline};
-use crate::codecs::{self, EncodeOptions};
+use crate::codecs::{self, DecodeContext, EncodeContext, EncodeOptions};
 use crate::error::{Error, Result};
+use crate::limits::Deadline;
+use crate::metadata::{self, exif};
 use crate::metrics::{self, lap, Metrics};
 use crate::ops::{geometry, resize};
 use crate::source::Source;
@@ -17,22 +21,62 @@ pub struct Encoded {
 }
 
 pub fn run(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) -> Result<Encoded> {
-    guarded(|| run_unguarded(source, pipeline, options))
+    let deadline = pipeline.limits.deadline(Instant::now());
+    match deadline.remaining() {
+        None => guarded(|| run_unguarded(source, pipeline, options, deadline)),
+        Some(left) => run_detached(source, pipeline, options, deadline, left),
+    }
+}
+
+/// With a timeout the pipeline runs on a thread of its own, so the caller gets its error on
+/// time even from a stage that cannot be interrupted (a rav1e encode, libjpeg's pass over a
+/// progressive file). That thread stops at its next deadline check, or when the stage
+/// returns, and frees its buffers then.
+fn run_detached(
+    source: &Source,
+    pipeline: &Pipeline,
+    options: &EncodeOptions,
+    deadline: Deadline,
+    left: Duration,
+) -> Result<Encoded> {
+    let (tx, rx) = mpsc::channel();
+    let (source, pipeline, options) = (source.clone(), pipeline.clone(), options.clone());
+    std::thread::Builder::new()
+        .name("lazy-image-timed".into())
+        .spawn(move || {
+            let _ = tx.send(guarded(|| run_unguarded(&source, &pipeline, &options, deadline)));
+        })
+        .map_err(|e| Error::Internal(format!("cannot start a pipeline thread: {e}")))?;
+    match rx.recv_timeout(left) {
+        Ok(result) => result,
+        Err(RecvTimeoutError::Timeout) => Err(deadline.error()),
+        Err(RecvTimeoutError::Disconnected) => Err(Error::Internal("the pipeline thread ended without a result".into())),
+    }
 }
 
 fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p, Error::Internal)))
 }
 
-fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) -> Result<Encoded> {
+fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, deadline: Deadline) -> Result<Encoded> {
     let started = Instant::now();
+    let cpu = cpu_time::ThreadTime::try_now().ok();
     let mut clock = Instant::now();
     let input = source.bytes();
+    let limits = &pipeline.limits;
+    limits.check_bytes(input.len() as u64)?;
     let header = codecs::probe(input)?;
+    limits.check_dimensions(header.width, header.height)?;
+    let found = codecs::metadata(input, header.format);
+    let colour = metadata::plan(&found, pipeline.keep, limits, options.format);
     let plan = plan::plan(pipeline, &header);
     // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
-    let mut image = codecs::decode(source, &header, plan.target)?;
+    let ctx = DecodeContext { target: plan.target, deadline, profile: colour.profile.as_ref() };
+    let mut image = codecs::decode(source, &header, &ctx)?;
     source.release_pages();
+    if let Some(profile) = colour.profile.as_ref().filter(|_| colour.convert) {
+        profile.convert_to_srgb(&mut image)?;
+    }
     let decode_ms = lap(&mut clock);
 
     if pipeline.auto_orient {
@@ -42,13 +86,23 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) 
         image = resize::finish(image, fused)?;
     }
     for op in plan.rest {
+        deadline.check()?;
         image = op.apply(image)?;
     }
     let (width_out, height_out) = (image.width, image.height);
     let ops_ms = lap(&mut clock);
 
-    let data = codecs::encode(image, options)?;
+    let keep = pipeline.keep;
+    let exif = match (&found.exif, keep.exif) {
+        (Some(tiff), true) => exif::rewrite(tiff, width_out, height_out, !keep.strip_gps),
+        _ => None,
+    };
+    let carried = EncodeContext { deadline, icc: colour.carry_icc.as_deref(), exif: exif.as_ref().map(|e| &e.tiff[..]) };
+    let data = codecs::encode_with(image, options, &carried)?;
     let encode_ms = lap(&mut clock);
+    let metadata_stripped = found.other
+        || (found.icc.is_some() && colour.carry_icc.is_none())
+        || (found.exif.is_some() && exif.as_ref().is_none_or(|e| e.gps_removed));
 
     let metrics = Metrics {
         decode_ms,
@@ -65,6 +119,10 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) 
         width_out,
         height_out,
         compression_ratio: input.len() as f64 / data.len().max(1) as f64,
+        cpu_time_ms: cpu.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
+        icc_preserved: colour.carry_icc.is_some(),
+        metadata_stripped,
+        policy_violations: colour.violations,
     };
     Ok(Encoded { data, metrics })
 }
@@ -95,6 +153,102 @@ mod tests {
         assert_eq!(m.bytes_out as usize, out.data.len());
         let header = codecs::probe(&out.data).unwrap();
         assert_eq!((header.width, header.height), (30, 20));
+    }
+
+    fn encoded_with(format: Format, image: crate::image::Image, icc: Option<&[u8]>, exif: Option<&[u8]>) -> Source {
+        let ctx = EncodeContext { icc, exif, ..Default::default() };
+        let bytes = codecs::encode_with(image, &EncodeOptions::new(format), &ctx).unwrap();
+        Source::borrowed(std::sync::Arc::new(bytes)).unwrap()
+    }
+
+    #[test]
+    fn a_dropped_profile_converts_to_srgb_and_a_kept_one_travels() {
+        let p3 = crate::metadata::icc::tests::display_p3();
+        let colour = [200u8, 100, 50];
+        let flat = crate::image::Image::new(8, 8, 3, colour.repeat(64));
+        let input = encoded_with(Format::Png, flat, Some(&p3), None);
+        let out = run(&input, &Pipeline::default(), &EncodeOptions::new(Format::Png)).unwrap();
+        assert!(!out.metrics.icc_preserved && out.metrics.metadata_stripped);
+        assert!(!codecs::probe(&out.data).unwrap().has_icc);
+        let pixels = decode_all(&out.data);
+        let expected = crate::metadata::icc::tests::p3_to_srgb_reference(colour);
+        assert!(pixels.pixel(3, 3).iter().zip(expected).all(|(a, b)| a.abs_diff(b) <= 2), "{:?} vs {expected:?}", pixels.pixel(3, 3));
+
+        let mut keep = Pipeline::default();
+        keep.keep.icc = true;
+        let out = run(&input, &keep, &EncodeOptions::new(Format::Png)).unwrap();
+        assert!(out.metrics.icc_preserved && !out.metrics.metadata_stripped);
+        assert_eq!(codecs::metadata(&out.data, Format::Png).icc, Some(p3.clone()));
+        assert_eq!(decode_all(&out.data).pixel(3, 3), colour, "pixels stay in P3 with their profile");
+
+        keep.limits = crate::limits::Policy::Strict.limits();
+        let out = run(&input, &keep, &EncodeOptions::new(Format::Png)).unwrap();
+        assert!(!out.metrics.icc_preserved);
+        assert_eq!(out.metrics.policy_violations, ["icc_refused"]);
+    }
+
+    #[test]
+    fn kept_exif_is_upright_sized_and_without_gps() {
+        let tiff = crate::metadata::exif::tests::camera_exif(6);
+        let input = encoded_with(Format::Jpeg, photo(80, 60, false), None, Some(&tiff));
+        let out = run(&input, &Pipeline::default(), &EncodeOptions::new(Format::Jpeg)).unwrap();
+        assert_eq!((out.metrics.width_out, out.metrics.height_out), (60, 80));
+        assert_eq!(codecs::metadata(&out.data, Format::Jpeg).exif, None, "stripped by default");
+        assert!(out.metrics.metadata_stripped);
+
+        let mut keep = Pipeline::default();
+        keep.keep.exif = true;
+        for format in [Format::Jpeg, Format::Png, Format::Webp] {
+            let out = run(&input, &keep, &EncodeOptions::new(format)).unwrap();
+            let exif = codecs::metadata(&out.data, format).exif.expect("EXIF kept");
+            assert_eq!(crate::metadata::exif::orientation(&exif), Some(1));
+            let header = codecs::probe(&out.data).unwrap();
+            assert_eq!((header.width, header.height, header.orientation), (60, 80, 1));
+            let fields = ::exif::Reader::new().read_raw(exif).unwrap();
+            assert!(fields.fields().all(|f| f.tag.0 != ::exif::Context::Gps), "{format:?}: GPS removed");
+            assert!(out.metrics.metadata_stripped, "GPS was removed");
+        }
+        keep.keep.strip_gps = false;
+        let out = run(&input, &keep, &EncodeOptions::new(Format::Jpeg)).unwrap();
+        assert!(!out.metrics.metadata_stripped);
+    }
+
+    #[test]
+    fn limits_refuse_before_decoding() {
+        let input = png_input(100, 80);
+        let mut p = Pipeline::default();
+        p.limits.max_pixels = 7999;
+        assert_eq!(run(&input, &p, &EncodeOptions::new(Format::Png)).err().unwrap().code(), "LAZY_LIMIT_EXCEEDED");
+        p.limits.max_pixels = 8000;
+        assert!(run(&input, &p, &EncodeOptions::new(Format::Png)).is_ok());
+        p.limits.max_bytes = 10;
+        assert_eq!(run(&input, &p, &EncodeOptions::new(Format::Png)).err().unwrap().code(), "LAZY_INPUT_TOO_LARGE");
+    }
+
+    #[test]
+    fn a_timeout_stops_a_long_encode_on_time() {
+        let input = png_input(640, 480);
+        let mut p = Pipeline::default();
+        p.limits.timeout = Some(Duration::from_millis(50));
+        let mut slow = EncodeOptions::new(Format::Avif);
+        slow.effort = Some(10);
+        let started = Instant::now();
+        let err = run(&input, &p, &slow).err().unwrap();
+        assert_eq!(err.code(), "LAZY_TIMEOUT");
+        assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+        // Stages that can stop do so themselves: WebP at method 6 through libwebp's hook.
+        let mut webp = EncodeOptions::new(Format::Webp);
+        webp.effort = Some(10);
+        let big = png_input(1600, 1200);
+        p.limits.timeout = Some(Duration::from_millis(1));
+        assert_eq!(run(&big, &p, &webp).err().unwrap().code(), "LAZY_TIMEOUT");
+        p.limits.timeout = Some(Duration::from_secs(60));
+        assert!(run(&input, &p, &EncodeOptions::new(Format::Jpeg)).is_ok());
+    }
+
+    fn decode_all(bytes: &[u8]) -> crate::image::Image {
+        let header = codecs::probe(bytes).unwrap();
+        codecs::decode(&Source::borrowed(std::sync::Arc::new(bytes.to_vec())).unwrap(), &header, &DecodeContext::default()).unwrap()
     }
 
     #[test]

@@ -1,0 +1,181 @@
+//! What one input may cost: its size in bytes, its pixel count (read from the header, so a
+//! decompression bomb is refused before any pixel buffer exists), a wall-clock budget, and
+//! how much ICC data is carried. `Policy` names the two presets of `sanitize()`.
+
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// Largest side accepted whatever the limits say: no codec here handles more.
+pub const MAX_SIDE: u32 = 32_768;
+/// Default pixel cap, the same as sharp's `limitInputPixels` (0x3FFF squared).
+pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
+const MIB: u64 = 1 << 20;
+
+/// Whether an input's ICC profile may be carried into the output. A refused profile is not
+/// an error: the pixels are converted to sRGB and the refusal is reported in the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IccPolicy {
+    Allow,
+    UpTo(usize),
+    Refuse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Pixels (width × height) from the header; 0 lifts the cap (the side limit stays).
+    pub max_pixels: u64,
+    /// Encoded input size; 0 for none.
+    pub max_bytes: u64,
+    /// Wall-clock budget of one output, from the call to the encoded bytes.
+    pub timeout: Option<Duration>,
+    pub icc: IccPolicy,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_pixels: DEFAULT_MAX_PIXELS, max_bytes: 0, timeout: None, icc: IccPolicy::Allow }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Public uploads: 40 MP, 32 MiB, 5 s, no ICC carried.
+    Strict,
+    /// Trusted sources: 75 MP, 48 MiB, 30 s, ICC up to 512 KiB.
+    Lenient,
+}
+
+impl Policy {
+    pub fn parse(name: &str) -> Result<Policy> {
+        match name {
+            "strict" => Ok(Policy::Strict),
+            "lenient" => Ok(Policy::Lenient),
+            _ => Err(Error::InvalidArgument(format!("unknown policy '{name}' (expected 'strict' or 'lenient')"))),
+        }
+    }
+
+    pub fn limits(self) -> Limits {
+        match self {
+            Policy::Strict => Limits {
+                max_pixels: 40_000_000,
+                max_bytes: 32 * MIB,
+                timeout: Some(Duration::from_secs(5)),
+                icc: IccPolicy::Refuse,
+            },
+            Policy::Lenient => Limits {
+                max_pixels: 75_000_000,
+                max_bytes: 48 * MIB,
+                timeout: Some(Duration::from_secs(30)),
+                icc: IccPolicy::UpTo(512 * 1024),
+            },
+        }
+    }
+}
+
+impl Limits {
+    pub fn check_bytes(&self, len: u64) -> Result<()> {
+        if self.max_bytes > 0 && len > self.max_bytes {
+            return Err(Error::InputTooLarge { bytes: len, limit: self.max_bytes });
+        }
+        Ok(())
+    }
+
+    /// Called with the header's size, before anything is allocated for pixels.
+    pub fn check_dimensions(&self, width: u32, height: u32) -> Result<()> {
+        let pixels = width as u64 * height as u64;
+        let too_many = self.max_pixels > 0 && pixels > self.max_pixels;
+        if width > MAX_SIDE || height > MAX_SIDE || too_many {
+            let limit = match self.max_pixels {
+                0 => format!("{MAX_SIDE} px per side"),
+                n => format!("{MAX_SIDE} px per side and {n} pixels"),
+            };
+            return Err(Error::LimitExceeded { width: width as u64, height: height as u64, limit });
+        }
+        Ok(())
+    }
+
+    /// Whether a profile of `len` bytes may be carried into the output.
+    pub fn admits_icc(&self, len: usize) -> bool {
+        match self.icc {
+            IccPolicy::Allow => true,
+            IccPolicy::UpTo(max) => len <= max,
+            IccPolicy::Refuse => false,
+        }
+    }
+
+    pub fn deadline(&self, start: Instant) -> Deadline {
+        Deadline { end: self.timeout.map(|t| (start + t, t)) }
+    }
+}
+
+/// The moment a call must have finished by. Long stages check it between row blocks,
+/// operations and encoder passes, and stop with `Error::Timeout`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deadline {
+    end: Option<(Instant, Duration)>,
+}
+
+impl Deadline {
+    pub const NONE: Deadline = Deadline { end: None };
+
+    pub fn check(&self) -> Result<()> {
+        match self.end {
+            Some((at, budget)) if Instant::now() >= at => Err(Error::Timeout { ms: budget.as_millis() as u64 }),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.check().is_err()
+    }
+
+    /// Time left, `None` without a deadline.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.end.map(|(at, _)| at.saturating_duration_since(Instant::now()))
+    }
+
+    pub fn error(&self) -> Error {
+        Error::Timeout { ms: self.end.map_or(0, |(_, budget)| budget.as_millis() as u64) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_firewall_refuses_bombs_and_zero_lifts_the_pixel_cap() {
+        let l = Limits::default();
+        assert!(l.check_dimensions(16_383, 16_383).is_ok());
+        assert!(matches!(l.check_dimensions(16_384, 16_384), Err(Error::LimitExceeded { .. })));
+        assert!(matches!(l.check_dimensions(40_000, 10), Err(Error::LimitExceeded { .. })));
+        let open = Limits { max_pixels: 0, ..l };
+        assert!(open.check_dimensions(30_000, 30_000).is_ok());
+        assert!(open.check_dimensions(40_000, 10).is_err(), "the side limit always holds");
+    }
+
+    #[test]
+    fn policies() {
+        let strict = Policy::parse("strict").unwrap().limits();
+        assert!(strict.check_dimensions(8000, 5000).is_ok());
+        assert!(strict.check_dimensions(8000, 5001).is_err());
+        assert!(matches!(strict.check_bytes(33 << 20), Err(Error::InputTooLarge { .. })));
+        assert!(!strict.admits_icc(500));
+        let lenient = Policy::Lenient.limits();
+        assert!(lenient.admits_icc(512 * 1024) && !lenient.admits_icc(512 * 1024 + 1));
+        assert!(Policy::parse("loose").is_err());
+    }
+
+    #[test]
+    fn deadlines() {
+        assert!(Deadline::NONE.check().is_ok());
+        assert_eq!(Deadline::NONE.remaining(), None);
+        let l = Limits { timeout: Some(Duration::from_millis(30)), ..Limits::default() };
+        let d = l.deadline(Instant::now());
+        assert!(d.check().is_ok());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(matches!(d.check(), Err(Error::Timeout { ms: 30 })));
+        assert_eq!(d.remaining(), Some(Duration::ZERO));
+    }
+}
