@@ -89,7 +89,39 @@ export interface Metrics {
   heightOut: number;
   /** bytesIn / bytesOut. */
   compressionRatio: number;
+  /** Milliseconds of CPU time of the thread that ran the pipeline. */
+  cpuTime: number;
+  /** The output carries the source's ICC profile. */
+  iccPreserved: boolean;
+  /** The source had metadata (EXIF, GPS, ICC, XMP, comments) that the output lacks. */
+  metadataStripped: boolean;
+  /** Non-fatal refusals of the limits policy. */
+  policyViolations: PolicyViolation[];
+  /** Version of this object's shape (2). */
+  version: number;
 }
+
+export type PolicyViolation = 'icc_refused' | 'icc_too_large';
+
+export interface KeepMetadataOptions {
+  /** Carry the ICC profile (not possible in AVIF: converted to sRGB instead). */
+  icc?: boolean;
+  /** Carry EXIF, with Orientation 1 and the output's size. */
+  exif?: boolean;
+  /** Remove GPS from kept EXIF (default true). */
+  stripGps?: boolean;
+}
+
+export interface Limits {
+  /** Largest width × height, read from the header; 0 lifts it. Default 268402689. */
+  maxPixels?: number;
+  /** Largest input in bytes; 0 lifts it (default). */
+  maxBytes?: number;
+  /** Longest time one output may take, in ms; 0 lifts it (default). */
+  timeoutMs?: number;
+}
+
+export type Policy = 'strict' | 'lenient';
 
 export interface OutputWithMetrics {
   data: Buffer;
@@ -120,6 +152,12 @@ export declare class ImageEngine {
   /** -100..100 */
   contrast(value: number): this;
   autoOrient(enabled?: boolean): this;
+  /** No argument: keep ICC and EXIF (GPS removed). With an object, omitted kinds are stripped. */
+  keepMetadata(options?: KeepMetadataOptions): this;
+  /** Omitted limits stay as they are. */
+  limits(limits: Limits): this;
+  /** strict: 40 MP, 32 MiB, 5 s, no ICC carried; lenient: 75 MP, 48 MiB, 30 s, ICC ≤ 512 KiB. */
+  sanitize(options: { policy: Policy }): this;
   clone(): ImageEngine;
 
   /** Header only, synchronous; the displayed size after auto-orientation. */
@@ -180,6 +218,8 @@ export declare const ErrorCode: {
   readonly CORRUPT_INPUT: 'LAZY_CORRUPT_INPUT';
   readonly ENCODE_FAILED: 'LAZY_ENCODE_FAILED';
   readonly LIMIT_EXCEEDED: 'LAZY_LIMIT_EXCEEDED';
+  readonly INPUT_TOO_LARGE: 'LAZY_INPUT_TOO_LARGE';
+  readonly TIMEOUT: 'LAZY_TIMEOUT';
   readonly INTERNAL: 'LAZY_INTERNAL';
 };
 

@@ -60,6 +60,7 @@ const fixtures = {
   grayJpeg: () => fixture('gray.jpg', () => fromRaw(photoRaw(200, 100)).grayscale().jpeg()),
   progressiveJpeg: () => fixture('progressive.jpg', () => fromRaw(photoRaw(300, 200)).jpeg({ progressive: true })),
   cmykJpeg: () => fixture('cmyk.jpg', () => fromRaw(quadrantsRaw(64, 64)).toColourspace('cmyk').jpeg()),
+  cmykProfiledJpeg: () => fixture('cmyk-icc.jpg', () => fromRaw(photoRaw(96, 64)).withIccProfile('cmyk').jpeg({ quality: 95 })),
   palettePng: () => fixture('palette.png', () => fromRaw(quadrantsRaw(64, 64)).png({ palette: true, colours: 8 })),
   gray16Png: () => fixture('gray16.png', () => fromRaw(photoRaw(64, 48)).grayscale().toColourspace('grey16').png()),
   interlacedPng: () => fixture('interlaced.png', () => fromRaw(photoRaw(64, 48)).png({ progressive: true })),
@@ -94,6 +95,37 @@ function near(actual, expected, tolerance) {
   return actual.every((v, i) => Math.abs(v - expected[i]) <= tolerance);
 }
 
+function crc32(buf) {
+  let c = ~0;
+  for (const byte of buf) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+function pngChunk(type, data) {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const out = Buffer.alloc(body.length + 8);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body), body.length + 4);
+  return out;
+}
+
+/** A well-formed PNG header declaring width x height (8-bit RGBA), with 1 kB of image data. */
+function pngDeclaring(width, height) {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  const idat = require('node:zlib').deflateSync(Buffer.alloc(1024));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 function clamp(v) {
   return Math.max(0, Math.min(255, Math.round(v)));
 }
@@ -102,4 +134,4 @@ function tmpPath(name) {
   return path.join(tmp, name);
 }
 
-module.exports = { sharp, tmp, tmpPath, fixtures, photoRaw, quadrantsRaw, fromRaw, decode, pixel, meanDiff, near };
+module.exports = { sharp, tmp, tmpPath, fixtures, photoRaw, quadrantsRaw, fromRaw, decode, pixel, meanDiff, near, pngDeclaring };

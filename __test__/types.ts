@@ -48,6 +48,16 @@ async function usage(): Promise<void> {
   const thumb: Buffer = await engine.toBufferWithPreset('thumbnail');
   await engine.toFileWithPreset('hero.jpg', 'hero');
   console.log(settings.format, thumb.length);
+
+  const kept = await ImageEngine.fromPath('in.jpg')
+    .keepMetadata({ icc: true, exif: true, stripGps: false })
+    .limits({ maxPixels: 40_000_000, timeoutMs: 5000 })
+    .sanitize({ policy: 'lenient' })
+    .toBufferWithMetrics('jpeg');
+  const preserved: boolean = kept.metrics.iccPreserved && !kept.metrics.metadataStripped;
+  console.log(preserved, kept.metrics.cpuTime, kept.metrics.policyViolations.includes('icc_refused'), kept.metrics.version);
+  // @ts-expect-error: not a policy
+  ImageEngine.fromPath('in.jpg').sanitize({ policy: 'loose' });
   // @ts-expect-error: unknown preset
   engine.preset('banner');
 

@@ -10,6 +10,7 @@ const { presetNamed } = require('./presets');
 const FITS = ['inside', 'cover', 'fill', 'contain', 'outside'];
 const KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos3'];
 const FORMATS = ['jpeg', 'jpg', 'png', 'webp', 'avif'];
+const POLICIES = ['strict', 'lenient'];
 
 /** Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless })`. */
 function outputArgs(format, qualityOrOptions, fastMode) {
@@ -140,6 +141,43 @@ class ImageEngine {
   /** Applies the EXIF orientation before other operations (on by default). */
   autoOrient(enabled = true) {
     this.#native.autoOrient(v.boolean('enabled', enabled));
+    return this;
+  }
+
+  /**
+   * Carries metadata into the output (the default strips all of it). With no argument, ICC
+   * and EXIF are kept; with an object, each omitted kind is stripped. GPS is removed from
+   * kept EXIF unless `stripGps: false`. An ICC profile that is not kept is applied instead:
+   * the pixels are converted to sRGB.
+   */
+  keepMetadata(options) {
+    const o = options === undefined ? { icc: true, exif: true } : v.plainObject('options', options);
+    this.#native.keepMetadata(
+      v.optionalBoolean('icc', o.icc, false),
+      v.optionalBoolean('exif', o.exif, false),
+      v.optionalBoolean('stripGps', o.stripGps, true),
+    );
+    return this;
+  }
+
+  /**
+   * Refuses inputs over `maxPixels` (from the header, before decoding) or `maxBytes`, and
+   * outputs that take longer than `timeoutMs`. 0 lifts a limit; omitted ones stay as they are.
+   */
+  limits(options) {
+    const o = v.plainObject('limits', options);
+    this.#native.limits(
+      v.optionalInteger('maxPixels', o.maxPixels, 0, Number.MAX_SAFE_INTEGER),
+      v.optionalInteger('maxBytes', o.maxBytes, 0, Number.MAX_SAFE_INTEGER),
+      v.optionalInteger('timeoutMs', o.timeoutMs, 0, 2 ** 31 - 1),
+    );
+    return this;
+  }
+
+  /** Sets every limit from a policy: 'strict' (public uploads) or 'lenient' (trusted sources). */
+  sanitize(options) {
+    const o = v.plainObject('sanitize', options);
+    this.#native.sanitize(v.oneOf('policy', o.policy, POLICIES));
     return this;
   }
 

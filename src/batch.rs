@@ -83,6 +83,8 @@ fn convert(
     let _reserved = match gate {
         Some(gate) => {
             let header = codecs::probe(source.bytes())?;
+            // A bomb is refused here, before it could wait for the whole pool.
+            pipeline.limits.check_dimensions(header.width, header.height)?;
             Some(gate.reserve(header.decoded_bytes() + JOB_OVERHEAD))
         }
         None => None,

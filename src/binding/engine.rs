@@ -13,6 +13,8 @@ use super::ImageInfo;
 use crate::codecs::{self, EncodeOptions};
 use crate::error::Error;
 use crate::format::Format;
+use crate::limits::Policy;
+use crate::metadata::Keep;
 use crate::ops::{Fit, Kernel, Op, ResizeSpec};
 use crate::pipeline::Pipeline;
 use crate::source::Source;
@@ -110,6 +112,33 @@ impl NativeEngine {
     #[napi]
     pub fn auto_orient(&mut self, enabled: bool) {
         self.pipeline.auto_orient = enabled;
+    }
+
+    #[napi]
+    pub fn keep_metadata(&mut self, icc: bool, exif: bool, strip_gps: bool) {
+        self.pipeline.keep = Keep { icc, exif, strip_gps };
+    }
+
+    /// Absent values stay as they are; 0 lifts a limit. Validated in JS.
+    #[napi]
+    pub fn limits(&mut self, max_pixels: Option<f64>, max_bytes: Option<f64>, timeout_ms: Option<f64>) {
+        let limits = &mut self.pipeline.limits;
+        if let Some(n) = max_pixels {
+            limits.max_pixels = n as u64;
+        }
+        if let Some(n) = max_bytes {
+            limits.max_bytes = n as u64;
+        }
+        if let Some(ms) = timeout_ms {
+            limits.timeout = (ms > 0.0).then(|| std::time::Duration::from_millis(ms as u64));
+        }
+    }
+
+    /// Replaces every limit with the named policy's.
+    #[napi]
+    pub fn sanitize(&mut self, policy: String) -> napi::Result<()> {
+        self.pipeline.limits = Policy::parse(&policy).map_err(plain)?.limits();
+        Ok(())
     }
 
     /// A new engine over the same source (shared, not copied) with a copy of the pipeline.

@@ -10,7 +10,7 @@ use super::errors;
 use crate::batch;
 use crate::codecs::EncodeOptions;
 use crate::error::{Error, Result};
-use crate::metrics::Metrics;
+use crate::metrics::{self, Metrics};
 use crate::output;
 use crate::pipeline::{self, Encoded, Pipeline};
 use crate::source::Source;
@@ -44,6 +44,13 @@ pub struct JsMetrics {
     pub width_out: u32,
     pub height_out: u32,
     pub compression_ratio: f64,
+    /// Milliseconds of CPU time of the thread that ran the pipeline.
+    pub cpu_time: f64,
+    pub icc_preserved: bool,
+    pub metadata_stripped: bool,
+    pub policy_violations: Vec<String>,
+    /// Version of this object's shape.
+    pub version: u32,
 }
 
 impl From<Metrics> for JsMetrics {
@@ -63,6 +70,11 @@ impl From<Metrics> for JsMetrics {
             width_out: m.width_out,
             height_out: m.height_out,
             compression_ratio: m.compression_ratio,
+            cpu_time: m.cpu_time_ms,
+            icc_preserved: m.icc_preserved,
+            metadata_stripped: m.metadata_stripped,
+            policy_violations: m.policy_violations.into_iter().map(String::from).collect(),
+            version: metrics::VERSION,
         }
     }
 }

@@ -44,13 +44,27 @@ fn run_detached(
     std::thread::Builder::new()
         .name("lazy-image-timed".into())
         .spawn(move || {
-            let _ = tx.send(guarded(|| run_unguarded(&source, &pipeline, &options, deadline)));
+            let result = guarded(|| run_unguarded(&source, &pipeline, &options, deadline));
+            if tx.send(result).is_err() {
+                // The caller has its timeout error; this job's buffers are dropped by now.
+                release_heap();
+            }
         })
         .map_err(|e| Error::Internal(format!("cannot start a pipeline thread: {e}")))?;
     match rx.recv_timeout(left) {
         Ok(result) => result,
         Err(RecvTimeoutError::Timeout) => Err(deadline.error()),
         Err(RecvTimeoutError::Disconnected) => Err(Error::Internal("the pipeline thread ended without a result".into())),
+    }
+}
+
+/// Gives freed heap back to the OS. glibc keeps what a thread's arena freed (rav1e's and
+/// this thread's), so without a trim an abandoned job would still weigh on RSS.
+fn release_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the OS; it is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
