@@ -19,11 +19,12 @@ pub struct Rewritten {
     pub gps_removed: bool,
 }
 
-/// Rebuilds `tiff` for an output of `width × height` that is already upright: Orientation
-/// becomes 1, the pixel dimensions match, GPS goes unless `keep_gps`, and the embedded
-/// thumbnail (IFD1) is dropped because it no longer shows the output. `None` when the
-/// block cannot be read or written again; the caller then carries no EXIF.
-pub fn rewrite(tiff: &[u8], width: u32, height: u32, keep_gps: bool) -> Option<Rewritten> {
+/// Rebuilds `tiff` for an output of `width × height`: Orientation becomes 1 when the pixels
+/// were turned `upright` (kept otherwise, so viewers still turn them), the pixel dimensions
+/// match, GPS goes unless `keep_gps`, and the embedded thumbnail (IFD1) is dropped because
+/// it no longer shows the output. `None` when the block cannot be read or written again;
+/// the caller then carries no EXIF.
+pub fn rewrite(tiff: &[u8], width: u32, height: u32, upright: bool, keep_gps: bool) -> Option<Rewritten> {
     let exif = Reader::new().read_raw(tiff.to_vec()).ok()?;
     let little_endian = exif.little_endian();
     let mut gps_removed = false;
@@ -35,7 +36,7 @@ pub fn rewrite(tiff: &[u8], width: u32, height: u32, keep_gps: bool) -> Option<R
             continue;
         }
         let value = match f.tag {
-            Tag::Orientation => Value::Short(vec![1]),
+            Tag::Orientation if upright => Value::Short(vec![1]),
             Tag::PixelXDimension => Value::Long(vec![width]),
             Tag::PixelYDimension => Value::Long(vec![height]),
             _ => f.value.clone(),
@@ -93,7 +94,7 @@ pub(crate) mod tests {
 
     #[test]
     fn rewrite_resets_orientation_fixes_size_and_strips_gps() {
-        let out = rewrite(&camera_exif(6), 300, 400, false).unwrap();
+        let out = rewrite(&camera_exif(6), 300, 400, true, false).unwrap();
         assert!(out.gps_removed);
         let exif = Reader::new().read_raw(out.tiff).unwrap();
         let uint = |tag| exif.get_field(tag, In::PRIMARY).and_then(|f| f.value.get_uint(0));
@@ -102,10 +103,11 @@ pub(crate) mod tests {
         assert!(exif.get_field(Tag::Make, In::PRIMARY).is_some(), "other fields are kept");
         assert!(exif.fields().all(|f| f.tag.0 != Context::Gps));
 
-        let kept = rewrite(&camera_exif(1), 10, 10, true).unwrap();
+        let kept = rewrite(&camera_exif(6), 10, 10, false, true).unwrap();
         assert!(!kept.gps_removed);
+        assert_eq!(orientation(&kept.tiff), Some(6), "pixels not turned: the tag still applies");
         let exif = Reader::new().read_raw(kept.tiff).unwrap();
         assert!(exif.get_field(Tag::GPSLatitude, In::PRIMARY).is_some());
-        assert!(rewrite(b"garbage", 1, 1, false).is_none());
+        assert!(rewrite(b"garbage", 1, 1, true, false).is_none());
     }
 }

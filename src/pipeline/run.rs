@@ -108,7 +108,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
 
     let keep = pipeline.keep;
     let exif = match (&found.exif, keep.exif) {
-        (Some(tiff), true) => exif::rewrite(tiff, width_out, height_out, !keep.strip_gps),
+        (Some(tiff), true) => exif::rewrite(tiff, width_out, height_out, pipeline.auto_orient, !keep.strip_gps),
         _ => None,
     };
     let carried = EncodeContext { deadline, icc: colour.carry_icc.as_deref(), exif: exif.as_ref().map(|e| &e.tiff[..]) };
