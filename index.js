@@ -4,6 +4,7 @@
 
 const native = require('./native.js');
 const { ImageEngine } = require('./lib/engine');
+const { createStreamingPipeline } = require('./lib/stream');
 const { ErrorCode, ErrorCategory, getErrorCategory, typeError } = require('./lib/errors');
 const v = require('./lib/validate');
 
@@ -20,6 +21,7 @@ function inspectFile(path) {
 
 module.exports = {
   ImageEngine,
+  createStreamingPipeline,
   inspect,
   inspectFile,
   supportedInputFormats: native.supportedInputFormats,

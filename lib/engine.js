@@ -264,4 +264,4 @@ class ImageEngine {
   }
 }
 
-module.exports = { ImageEngine };
+module.exports = { ImageEngine, outputArgs };

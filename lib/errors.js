@@ -50,4 +50,4 @@ function getErrorCategory(err) {
   return ErrorCategory.INTERNAL;
 }
 
-module.exports = { ErrorCode, ErrorCategory, getErrorCategory, typeError, rangeError };
+module.exports = { ErrorCode, ErrorCategory, getErrorCategory, codedError, typeError, rangeError };
