@@ -205,6 +205,40 @@ export declare const ErrorCategory: {
   readonly INTERNAL: 'internal';
 };
 
+/** One recorded operation for a stream: an engine method name and its arguments. */
+export type StreamOp =
+  | ['resize', number | null, (number | null)?, Fit?]
+  | ['resize', ResizeOptions]
+  | ['crop', number, number, number, number]
+  | ['rotate', number]
+  | ['flipH'] | ['flipV'] | ['grayscale']
+  | ['brightness', number] | ['contrast', number]
+  | ['autoOrient', boolean?]
+  | ['keepMetadata', KeepMetadataOptions?]
+  | ['limits', Limits]
+  | ['sanitize', { policy: Policy }];
+
+export interface StreamingOptions extends OutputOptions {
+  format: OutputFormat;
+  ops?: StreamOp[];
+  /** Refuse input beyond this many bytes while it is staged (`LAZY_INPUT_TOO_LARGE`). */
+  maxBytes?: number;
+  /** Where input and output are staged; the OS temporary folder by default. */
+  tmpDir?: string | URL;
+}
+
+export interface StreamingPipeline {
+  /** Write the encoded input here. */
+  writable: import('node:stream').Writable;
+  /** Read the encoded output here; errors carry the engine's codes. */
+  readable: import('node:stream').Readable;
+  /** Both sides as one Duplex. */
+  toDuplex(): import('node:stream').Duplex;
+}
+
+/** Input staged to a temporary file, processed with `fromPath`, output streamed from a temporary file. */
+export declare function createStreamingPipeline(options: StreamingOptions): StreamingPipeline;
+
 export declare const ErrorCode: {
   readonly FILE_NOT_FOUND: 'LAZY_FILE_NOT_FOUND';
   readonly FILE_READ: 'LAZY_FILE_READ';

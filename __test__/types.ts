@@ -4,6 +4,7 @@ import {
   ErrorCategory,
   ErrorCode,
   ImageEngine,
+  createStreamingPipeline,
   getErrorCategory,
   inspect,
   inspectFile,
@@ -56,6 +57,11 @@ async function usage(): Promise<void> {
     .toBufferWithMetrics('jpeg');
   const preserved: boolean = kept.metrics.iccPreserved && !kept.metrics.metadataStripped;
   console.log(preserved, kept.metrics.cpuTime, kept.metrics.policyViolations.includes('icc_refused'), kept.metrics.version);
+  const { readable, writable } = createStreamingPipeline({ format: 'webp', quality: 80, ops: [['resize', 800], ['rotate', 90]] });
+  writable.end(buf);
+  readable.pipe(process.stdout);
+  // @ts-expect-error: not an operation
+  createStreamingPipeline({ format: 'png', ops: [['unlink', '/']] });
   // @ts-expect-error: not a policy
   ImageEngine.fromPath('in.jpg').sanitize({ policy: 'loose' });
   // @ts-expect-error: unknown preset

@@ -1,0 +1,17 @@
+// ESM entry: `import { ImageEngine } from 'lazy-image'`. The addon is a CommonJS module,
+// so this re-exports the CommonJS entry: one instance of everything, whichever way it loads.
+import lazy from './index.js';
+
+export const {
+  ImageEngine,
+  createStreamingPipeline,
+  inspect,
+  inspectFile,
+  supportedInputFormats,
+  supportedOutputFormats,
+  version,
+  getErrorCategory,
+  ErrorCode,
+  ErrorCategory,
+} = lazy;
+export default lazy;
