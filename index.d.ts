@@ -41,6 +41,17 @@ export interface BatchOptions extends OutputOptions {
   format: OutputFormat;
   /** 1–1024 worker threads; 0 or absent picks the core count and holds jobs to the free (cgroup) memory. */
   concurrency?: number;
+  /** Called on the JS thread as each input finishes, in completion order. */
+  onProgress?: (progress: BatchProgress) => void;
+}
+
+export interface BatchProgress {
+  /** Inputs finished so far, this one included. */
+  done: number;
+  total: number;
+  source: string;
+  success: boolean;
+  code?: (typeof ErrorCode)[keyof typeof ErrorCode];
 }
 
 /** One input's result. The error fields are set exactly when `success` is false. */

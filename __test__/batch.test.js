@@ -59,6 +59,27 @@ test('processBatch takes the positional form and an explicit concurrency', async
   assert.deepEqual(await ImageEngine.fromPath(files[0]).processBatch([], tmpPath('batch-empty'), 'jpeg'), []);
 });
 
+test('processBatch reports each input as it finishes', async () => {
+  const files = await inputs();
+  const heard = [];
+  const results = await ImageEngine.fromPath(files[0]).resize(50)
+    .processBatch(files, tmpPath('batch-progress'), { format: 'png', concurrency: 2, onProgress: (p) => heard.push(p) });
+  assert.equal(heard.length, files.length);
+  assert.deepEqual(heard.map((p) => p.done), files.map((_, i) => i + 1));
+  assert.ok(heard.every((p) => p.total === files.length));
+  for (const r of results) {
+    const p = heard.find((h) => h.source === r.source && h.success === r.success);
+    assert.ok(p, `no progress for ${r.source}`);
+    assert.equal(p.code, r.code);
+  }
+  assert.throws(() => ImageEngine.fromPath(files[0]).processBatch(files, tmpPath('x'), { format: 'png', onProgress: 5 }), TypeError);
+  const failing = () => { throw new Error('progress display broke'); };
+  await assert.rejects(
+    ImageEngine.fromPath(files[0]).processBatch(files, tmpPath('batch-throws'), { format: 'png', onProgress: failing }),
+    /progress display broke/,
+  );
+});
+
 test('processBatch checks its arguments synchronously', async () => {
   const engine = ImageEngine.fromPath(await fixtures.jpeg());
   assert.throws(() => engine.processBatch('a.jpg', tmpPath('x'), 'jpeg'), TypeError);

@@ -40,7 +40,11 @@ async function usage(): Promise<void> {
     }
   }
 
-  const batch: BatchEntry[] = await engine.processBatch(['a.jpg'], 'out', { format: 'webp', concurrency: 2 });
+  const batch: BatchEntry[] = await engine.processBatch(['a.jpg'], 'out', {
+    format: 'webp',
+    concurrency: 2,
+    onProgress: (p) => console.log(`${p.done}/${p.total}`, p.source, p.success, p.code),
+  });
   await engine.processBatch(['a.jpg', new URL('file:///b.png')], 'out', 'jpeg', 80, true, 0);
   for (const entry of batch) {
     if (!entry.success && entry.code === ErrorCode.CORRUPT_INPUT) console.log(entry.errorCategory, entry.error);

@@ -31,6 +31,32 @@ function outputArgs(format, qualityOrOptions, fastMode) {
   ];
 }
 
+/**
+ * Runs `start(report)` and resolves once its promise has and every one of `total` progress
+ * reports has reached `onProgress` (they travel separately from the result). An exception
+ * from `onProgress` rejects the batch once it has finished.
+ */
+function withProgress(total, onProgress, start) {
+  let heard = 0;
+  let thrown = null;
+  let allHeard;
+  const everyReport = new Promise((resolve) => (allHeard = resolve));
+  if (total === 0) allHeard();
+  const report = (progress) => {
+    try {
+      onProgress(progress);
+    } catch (err) {
+      thrown = thrown || err;
+    }
+    if (++heard === total) allHeard();
+  };
+  return start(report).then(async (results) => {
+    await everyReport;
+    if (thrown) throw thrown;
+    return results;
+  });
+}
+
 function toBytes(input) {
   if (Buffer.isBuffer(input)) return input;
   // Views over the same memory: no copy.
@@ -237,8 +263,9 @@ class ImageEngine {
   /**
    * Applies this engine's recorded operations to each input file and writes the results
    * into `outDir` (created if missing), `<name>.<format>`, suffixed `-2`, `-3`… when two
-   * inputs share a name. `processBatch(inputs, outDir, { format, quality, fastMode, concurrency })`
-   * or `processBatch(inputs, outDir, format, quality?, fastMode?, concurrency?)`.
+   * inputs share a name. `processBatch(inputs, outDir, { format, quality, fastMode, concurrency, onProgress })`
+   * or `processBatch(inputs, outDir, format, quality?, fastMode?, concurrency?)`. `onProgress`
+   * receives `{ done, total, source, success, code? }` as each input finishes.
    * Resolves to one entry per input, in input order; a bad file fails only its entry.
    */
   processBatch(inputs, outDir, formatOrOptions, quality, fastMode, concurrency) {
@@ -256,7 +283,11 @@ class ImageEngine {
     const c = opts.concurrency;
     // 0 or absent: the native side picks from the cores and the free (cgroup) memory.
     const workers = c === undefined || c === null || c === 0 ? 0 : v.integer('concurrency', c, 1, 1024);
-    return this.#native.processBatch(paths, dir, ...args, workers);
+    if (opts.onProgress === undefined) return this.#native.processBatch(paths, dir, ...args, workers);
+    if (typeof opts.onProgress !== 'function') {
+      throw typeError(`onProgress must be a function, got ${typeof opts.onProgress}`);
+    }
+    return withProgress(paths.length, opts.onProgress, (report) => this.#native.processBatch(paths, dir, ...args, workers, report));
   }
 
   #run(args, outPath) {

@@ -31,13 +31,15 @@ pub struct Outcome {
     pub result: Result<(u64, u64)>,
 }
 
-/// `concurrency`: `None` picks the core count and gates jobs by memory.
+/// `concurrency`: `None` picks the core count and gates jobs by memory. `on_done` hears of
+/// each input as it finishes (its index and result), in completion order.
 pub fn run(
     inputs: &[PathBuf],
     out_dir: &Path,
     pipeline: &Pipeline,
     options: &EncodeOptions,
     concurrency: Option<usize>,
+    on_done: &(dyn Fn(usize, &Result<(u64, u64)>) + Sync),
 ) -> Result<Vec<Outcome>> {
     fs::create_dir_all(out_dir)
         .map_err(|e| Error::OutputWrite { path: out_dir.to_owned(), reason: e.to_string() })?;
@@ -54,6 +56,7 @@ pub fn run(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(input) = inputs.get(i) else { break };
                 let result = convert(input, &outputs[i], pipeline, options, gate.as_ref());
+                on_done(i, &result);
                 *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
             });
         }
@@ -200,7 +203,12 @@ mod tests {
         p.push(Op::Resize(ResizeSpec { width: Some(32), ..Default::default() }));
         let out = dir.join("out/nested");
         for concurrency in [None, Some(1), Some(3)] {
-            let results = run(&inputs, &out, &p, &EncodeOptions::new(Format::Jpeg), concurrency).unwrap();
+            let heard = Mutex::new(Vec::new());
+            let on_done = |i: usize, r: &Result<(u64, u64)>| heard.lock().unwrap().push((i, r.is_ok()));
+            let results = run(&inputs, &out, &p, &EncodeOptions::new(Format::Jpeg), concurrency, &on_done).unwrap();
+            let mut heard = heard.into_inner().unwrap();
+            heard.sort();
+            assert_eq!(heard, [(0, true), (1, false), (2, false), (3, true)], "each input reported once");
             let codes: Vec<_> = results.iter().map(|r| r.result.as_ref().err().map(|e| e.code())).collect();
             assert_eq!(codes, [None, Some("LAZY_FILE_NOT_FOUND"), Some("LAZY_CORRUPT_INPUT"), None]);
             for r in results.iter().filter(|r| r.result.is_ok()) {

@@ -8,7 +8,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use super::errors;
-use super::task::{BatchTask, RunTask};
+use super::task::{BatchTask, ProgressCallback, RunTask};
 use super::ImageInfo;
 use crate::codecs::{self, EncodeOptions};
 use crate::error::Error;
@@ -185,7 +185,8 @@ impl NativeEngine {
 
     /// Applies this engine's operations to every file in `inputs` (each mapped like
     /// `fromPath`) on a thread pool of its own, writing each result into `out_dir`.
-    /// `concurrency` 0 picks a default from the cores and the free memory.
+    /// `concurrency` 0 picks a default from the cores and the free memory; `on_progress`
+    /// is called as each input finishes.
     #[napi(ts_return_type = "Promise<BatchEntry[]>")]
     #[allow(clippy::too_many_arguments)]
     pub fn process_batch(
@@ -198,6 +199,7 @@ impl NativeEngine {
         effort: Option<u32>,
         lossless: bool,
         concurrency: u32,
+        on_progress: Option<ProgressCallback>,
     ) -> napi::Result<AsyncTask<BatchTask>> {
         Ok(AsyncTask::new(BatchTask::new(
             inputs.into_iter().map(Into::into).collect(),
@@ -205,6 +207,7 @@ impl NativeEngine {
             self.pipeline.clone(),
             encode_options(&format, quality, fast_mode, effort, lossless)?,
             (concurrency > 0).then_some(concurrency as usize),
+            on_progress,
         )))
     }
 }

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use napi::bindgen_prelude::Buffer;
-use napi::{Env, Task};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status, Task};
 use napi_derive::napi;
 
 use super::errors;
@@ -108,12 +109,26 @@ impl Task for RunTask {
     }
 }
 
+/// What a batch's progress callback receives as each input finishes.
+#[napi(object)]
+pub struct BatchProgress {
+    pub done: u32,
+    pub total: u32,
+    pub source: String,
+    pub success: bool,
+    pub code: Option<String>,
+}
+
+/// A JS function called with a `BatchProgress`, from the batch's threads.
+pub type ProgressCallback = ThreadsafeFunction<BatchProgress, (), BatchProgress, Status, false>;
+
 pub struct BatchTask {
     inputs: Vec<PathBuf>,
     out_dir: PathBuf,
     pipeline: Pipeline,
     options: EncodeOptions,
     concurrency: Option<usize>,
+    on_progress: Option<ProgressCallback>,
 }
 
 impl BatchTask {
@@ -123,8 +138,9 @@ impl BatchTask {
         pipeline: Pipeline,
         options: EncodeOptions,
         concurrency: Option<usize>,
+        on_progress: Option<ProgressCallback>,
     ) -> Self {
-        BatchTask { inputs, out_dir, pipeline, options, concurrency }
+        BatchTask { inputs, out_dir, pipeline, options, concurrency, on_progress }
     }
 }
 
@@ -178,7 +194,20 @@ impl Task for BatchTask {
 
     /// Runs on one libuv worker, which drives the batch's own threads.
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(batch::run(&self.inputs, &self.out_dir, &self.pipeline, &self.options, self.concurrency))
+        let done = std::sync::atomic::AtomicU32::new(0);
+        let total = self.inputs.len() as u32;
+        let report = |i: usize, result: &Result<(u64, u64)>| {
+            let Some(callback) = &self.on_progress else { return };
+            let progress = BatchProgress {
+                done: done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
+                source: self.inputs[i].to_string_lossy().into_owned(),
+                success: result.is_ok(),
+                code: result.as_ref().err().map(|e| e.code().to_string()),
+            };
+            callback.call(progress, ThreadsafeFunctionCallMode::NonBlocking);
+        };
+        Ok(batch::run(&self.inputs, &self.out_dir, &self.pipeline, &self.options, self.concurrency, &report))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Vec<BatchEntry>> {
