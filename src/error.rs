@@ -40,6 +40,8 @@ pub enum Error {
     FileRead { path: PathBuf, reason: String },
     #[error("input path {} is {kind}, not a regular file", path.display())]
     NotAFile { path: PathBuf, kind: &'static str },
+    #[error("input file {} was truncated or modified while it was being read; the result was discarded, try again once it is complete", .0.display())]
+    SourceChanged(PathBuf),
     #[error("input is empty (0 bytes); pass the bytes of a JPEG, PNG, WebP or AVIF image")]
     EmptyInput,
     #[error("{0}")]
@@ -80,6 +82,7 @@ pub const CODES: &[(&str, &str, u32, Category)] = &[
     ("FILE_READ", "LAZY_FILE_READ", 101, Category::UserInput),
     ("NOT_A_FILE", "LAZY_NOT_A_FILE", 102, Category::UserInput),
     ("EMPTY_INPUT", "LAZY_EMPTY_INPUT", 103, Category::UserInput),
+    ("SOURCE_CHANGED", "LAZY_SOURCE_CHANGED", 104, Category::UserInput),
     ("INVALID_ARGUMENT", "LAZY_INVALID_ARGUMENT", 110, Category::UserInput),
     ("OUT_OF_RANGE", "LAZY_OUT_OF_RANGE", 111, Category::UserInput),
     ("CROP_OUT_OF_BOUNDS", "LAZY_CROP_OUT_OF_BOUNDS", 112, Category::UserInput),
@@ -100,6 +103,7 @@ impl Error {
             Error::FileRead { .. } => "FILE_READ",
             Error::NotAFile { .. } => "NOT_A_FILE",
             Error::EmptyInput => "EMPTY_INPUT",
+            Error::SourceChanged(_) => "SOURCE_CHANGED",
             Error::InvalidArgument(_) => "INVALID_ARGUMENT",
             Error::OutOfRange(_) => "OUT_OF_RANGE",
             Error::CropOutOfBounds { .. } => "CROP_OUT_OF_BOUNDS",

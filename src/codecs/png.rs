@@ -18,9 +18,13 @@ const NAME: &str = "PNG";
 /// Effort from which the output is recompressed by oxipng.
 const OXIPNG_EFFORT: u8 = 7;
 
+/// What the `png` crate may allocate besides the frame (which is checked against our own
+/// limits from the header and streamed): one row, and metadata chunks. A zlib-compressed
+/// iCCP or text chunk can inflate a thousandfold; beyond this, the chunk is dropped.
+const METADATA_BYTES: usize = 8 << 20;
+
 fn decoder<R: BufRead + Seek>(reader: R) -> Decoder<R> {
-    // Sizes are checked against our own limits from the header; lift the crate's 64 MiB cap.
-    Decoder::new_with_limits(reader, Limits { bytes: usize::MAX })
+    Decoder::new_with_limits(reader, Limits { bytes: METADATA_BYTES })
 }
 
 pub fn probe(bytes: &[u8]) -> Result<Header> {

@@ -86,7 +86,11 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
     let plan = plan::plan(pipeline, &header);
     // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
     let ctx = DecodeContext { target: plan.target, deadline, profile: colour.profile.as_ref() };
-    let mut image = codecs::decode(source, &header, &ctx)?;
+    let decoded = codecs::decode(source, &header, &ctx);
+    // A file truncated or rewritten under its map reads wrong (or as zeros): that, rather
+    // than whatever the decoder made of it, is the error to report.
+    source.check_unchanged()?;
+    let mut image = decoded?;
     source.release_pages();
     if let Some(profile) = colour.profile.as_ref().filter(|_| colour.convert) {
         profile.convert_to_srgb(&mut image)?;

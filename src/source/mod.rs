@@ -1,20 +1,55 @@
 //! Where input bytes live: a memory-mapped file (zero-copy) or bytes the caller already
 //! holds (a Node `Buffer` kept alive by the binding). Neither is ever copied.
 
+mod guard;
+
 use std::fs::File;
 use std::io::{self, BufRead, ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use memmap2::{Mmap, UncheckedAdvice};
 
 use crate::error::{Error, Result};
+use guard::Guard;
 
 /// Shared, read-only input. Cloning shares the mapping or the caller's buffer.
 #[derive(Clone)]
 pub enum Source {
-    Mapped { map: Arc<Mmap>, path: PathBuf },
+    Mapped(Arc<MappedFile>),
     Borrowed(Arc<dyn AsRef<[u8]> + Send + Sync>),
+}
+
+/// A mapped file and what it looked like when mapped, to notice a change under the map.
+/// No descriptor is kept: an engine may live until the next garbage collection.
+pub struct MappedFile {
+    /// Declared before `map`: unregistered before the unmap.
+    guard: Guard,
+    map: Mmap,
+    path: PathBuf,
+    stamp: Stamp,
+}
+
+/// Identity, size and modification time of a file.
+#[derive(PartialEq)]
+struct Stamp {
+    id: (u64, u64),
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        let id = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let id = (0, 0);
+        Stamp { id, len: meta.len(), modified: meta.modified().ok() }
+    }
 }
 
 impl Source {
@@ -32,9 +67,25 @@ impl Source {
         }
         let file = File::open(path).map_err(|e| io_error(path, e))?;
         // SAFETY: the mapping is read-only. A file truncated by another process while mapped
-        // can still fault; docs/ZERO_COPY.md states this contract.
+        // faults on the lost pages; `Guard` turns that fault into `SourceChanged`.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| io_error(path, e))?;
-        Ok(Source::Mapped { map: Arc::new(map), path: path.to_owned() })
+        let guard = Guard::register(map.as_ptr(), map.len());
+        let stamp = Stamp::of(&file.metadata().map_err(|e| io_error(path, e))?);
+        Ok(Source::Mapped(Arc::new(MappedFile { guard, map, path: path.to_owned(), stamp })))
+    }
+
+    /// Fails with `SourceChanged` when the mapped file was truncated or written to since it
+    /// was mapped: what was read from it may not be the image. Called once everything has
+    /// been read. A path that was deleted or now names another file says nothing about the
+    /// mapped one, whose pages then only the fault guard can vouch for.
+    pub fn check_unchanged(&self) -> Result<()> {
+        let Source::Mapped(m) = self else { return Ok(()) };
+        let now = std::fs::metadata(&m.path).ok().map(|meta| Stamp::of(&meta));
+        let rewritten = now.is_some_and(|now| now.id == m.stamp.id && now != m.stamp);
+        if m.guard.faulted() || rewritten {
+            return Err(Error::SourceChanged(m.path.clone()));
+        }
+        Ok(())
     }
 
     /// Wraps bytes owned elsewhere (the binding passes a JS `Buffer` handle).
@@ -47,27 +98,27 @@ impl Source {
 
     pub fn bytes(&self) -> &[u8] {
         match self {
-            Source::Mapped { map, .. } => map,
+            Source::Mapped(m) => &m.map,
             Source::Borrowed(b) => (**b).as_ref(),
         }
     }
 
     pub fn is_mapped(&self) -> bool {
-        matches!(self, Source::Mapped { .. })
+        matches!(self, Source::Mapped(_))
     }
 
     /// Hands the mapped pages back to the page cache once decoding no longer needs them.
     pub fn release_pages(&self) {
-        if let Source::Mapped { map, .. } = self {
+        if let Source::Mapped(m) = self {
             // SAFETY: read-only file mapping; see `SequentialReader::release_passed`.
-            let _ = unsafe { map.unchecked_advise(UncheckedAdvice::DontNeed) };
+            let _ = unsafe { m.map.unchecked_advise(UncheckedAdvice::DontNeed) };
         }
     }
 
     /// A sequential reader that drops the pages it has passed from this process's RSS.
     pub fn reader(&self) -> SequentialReader<'_> {
         let map = match self {
-            Source::Mapped { map, .. } => Some(&**map),
+            Source::Mapped(m) => Some(&m.map),
             Source::Borrowed(_) => None,
         };
         SequentialReader { bytes: self.bytes(), pos: 0, released: 0, map }
@@ -179,6 +230,23 @@ mod tests {
         r.read_exact(&mut b).unwrap();
         assert_eq!(b, [5, 6, 7]);
         assert!(r.seek(SeekFrom::Current(-100)).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_changed_under_its_map_is_noticed() {
+        let dir = std::env::temp_dir().join(format!("lazy-changed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("a.bin");
+        std::fs::write(&file, vec![1u8; 20_000]).unwrap();
+        let src = Source::open(&file).unwrap();
+        assert!(src.check_unchanged().is_ok());
+        std::fs::remove_file(&file).unwrap();
+        assert!(src.check_unchanged().is_ok(), "unlinking leaves the mapped inode intact");
+        std::fs::write(&file, vec![1u8; 20_000]).unwrap();
+        let src = Source::open(&file).unwrap();
+        std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(100).unwrap();
+        assert!(matches!(src.check_unchanged(), Err(Error::SourceChanged(_))));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
