@@ -255,6 +255,7 @@ export declare const ErrorCode: {
   readonly FILE_READ: 'LAZY_FILE_READ';
   readonly NOT_A_FILE: 'LAZY_NOT_A_FILE';
   readonly EMPTY_INPUT: 'LAZY_EMPTY_INPUT';
+  readonly SOURCE_CHANGED: 'LAZY_SOURCE_CHANGED';
   readonly INVALID_ARGUMENT: 'LAZY_INVALID_ARGUMENT';
   readonly OUT_OF_RANGE: 'LAZY_OUT_OF_RANGE';
   readonly CROP_OUT_OF_BOUNDS: 'LAZY_CROP_OUT_OF_BOUNDS';
