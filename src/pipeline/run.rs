@@ -41,7 +41,7 @@ fn run_detached(
 ) -> Result<Encoded> {
     let (tx, rx) = mpsc::channel();
     let (source, pipeline, options) = (source.clone(), pipeline.clone(), options.clone());
-    std::thread::Builder::new()
+    let worker = std::thread::Builder::new()
         .name("lazy-image-timed".into())
         .spawn(move || {
             let result = guarded(|| run_unguarded(&source, &pipeline, &options, deadline));
@@ -52,7 +52,11 @@ fn run_detached(
         })
         .map_err(|e| Error::Internal(format!("cannot start a pipeline thread: {e}")))?;
     match rx.recv_timeout(left) {
-        Ok(result) => result,
+        Ok(result) => {
+            // It has sent its result and is ending: wait, so nothing of it outlives the call.
+            let _ = worker.join();
+            result
+        }
         Err(RecvTimeoutError::Timeout) => Err(deadline.error()),
         Err(RecvTimeoutError::Disconnected) => Err(Error::Internal("the pipeline thread ended without a result".into())),
     }
