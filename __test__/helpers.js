@@ -104,6 +104,7 @@ function crc32(buf) {
   return ~c >>> 0;
 }
 
+/** One PNG chunk: length, type, data and a correct CRC. */
 function pngChunk(type, data) {
   const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
   const out = Buffer.alloc(body.length + 8);
@@ -134,4 +135,4 @@ function tmpPath(name) {
   return path.join(tmp, name);
 }
 
-module.exports = { sharp, tmp, tmpPath, fixtures, photoRaw, quadrantsRaw, fromRaw, decode, pixel, meanDiff, near, pngDeclaring };
+module.exports = { sharp, tmp, tmpPath, fixtures, photoRaw, quadrantsRaw, fromRaw, decode, pixel, meanDiff, near, pngChunk, pngDeclaring };

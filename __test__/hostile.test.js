@@ -11,31 +11,13 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 const { execFileSync, execFile } = require('node:child_process');
 const { ImageEngine, ErrorCode } = require('..');
-const { fixtures, fromRaw, photoRaw, pngDeclaring, tmpPath, decode } = require('./helpers');
+const { fixtures, fromRaw, photoRaw, pngChunk, pngDeclaring, tmpPath, decode } = require('./helpers');
 
 const TIME_BOUND_MS = 3000;
 const C = ErrorCode;
 
 function openDescriptors() {
   return fs.readdirSync('/proc/self/fd').length;
-}
-
-function crc32(buf) {
-  let c = ~0;
-  for (const byte of buf) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-function pngChunk(type, data) {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const out = Buffer.alloc(body.length + 8);
-  out.writeUInt32BE(data.length, 0);
-  body.copy(out, 4);
-  out.writeUInt32BE(crc32(body), body.length + 4);
-  return out;
 }
 
 /** Splits a PNG into its chunks: [{ type, data }]. */
