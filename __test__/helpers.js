@@ -114,6 +114,11 @@ function pngChunk(type, data) {
   return out;
 }
 
+/** A PNG made of `chunks` ([{ type, data }]), each with a correct CRC. */
+function pngFrom(chunks) {
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ...chunks.map((c) => pngChunk(c.type, c.data))]);
+}
+
 /** A well-formed PNG header declaring width x height (8-bit RGBA), with 1 kB of image data. */
 function pngDeclaring(width, height) {
   const ihdr = Buffer.alloc(13);
@@ -121,10 +126,7 @@ function pngDeclaring(width, height) {
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 6, 0, 0, 0], 8);
   const idat = require('node:zlib').deflateSync(Buffer.alloc(1024));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngFrom([{ type: 'IHDR', data: ihdr }, { type: 'IDAT', data: idat }, { type: 'IEND', data: Buffer.alloc(0) }]);
 }
 
 function clamp(v) {
@@ -135,4 +137,4 @@ function tmpPath(name) {
   return path.join(tmp, name);
 }
 
-module.exports = { sharp, tmp, tmpPath, fixtures, photoRaw, quadrantsRaw, fromRaw, decode, pixel, meanDiff, near, pngChunk, pngDeclaring };
+module.exports = { sharp, tmp, tmpPath, fixtures, photoRaw, quadrantsRaw, fromRaw, decode, pixel, meanDiff, near, pngFrom, pngDeclaring };

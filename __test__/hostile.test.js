@@ -11,7 +11,7 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 const { execFileSync, execFile } = require('node:child_process');
 const { ImageEngine, ErrorCode } = require('..');
-const { fixtures, fromRaw, photoRaw, pngChunk, pngDeclaring, tmpPath, decode } = require('./helpers');
+const { fixtures, fromRaw, photoRaw, pngFrom, pngDeclaring, tmpPath, decode } = require('./helpers');
 
 const TIME_BOUND_MS = 3000;
 const C = ErrorCode;
@@ -29,10 +29,6 @@ function pngChunks(png) {
     i += 12 + len;
   }
   return chunks;
-}
-
-function pngFrom(chunks) {
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ...chunks.map((c) => pngChunk(c.type, c.data))]);
 }
 
 /** The PNG with a chunk inserted right after IHDR. */

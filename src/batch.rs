@@ -174,13 +174,7 @@ mod tests {
     use crate::codecs::test_images::photo;
     use crate::format::Format;
     use crate::ops::{Op, ResizeSpec};
-
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("lazy-batch-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
+    use crate::test_support::temp_dir;
 
     #[test]
     fn names_never_collide() {
@@ -194,7 +188,7 @@ mod tests {
 
     #[test]
     fn converts_each_file_and_isolates_failures() {
-        let dir = temp_dir("run");
+        let dir = temp_dir("batch-run");
         let png = codecs::encode(photo(64, 48, false), &EncodeOptions::new(Format::Png)).unwrap();
         fs::write(dir.join("good.png"), &png).unwrap();
         fs::write(dir.join("cut.png"), &png[..40]).unwrap();

@@ -14,6 +14,9 @@ pub mod output;
 pub mod pipeline;
 pub mod source;
 
+#[cfg(test)]
+mod test_support;
+
 #[cfg(feature = "node")]
 mod binding;
 

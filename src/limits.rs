@@ -120,14 +120,11 @@ impl Deadline {
     pub const NONE: Deadline = Deadline { end: None };
 
     pub fn check(&self) -> Result<()> {
-        match self.end {
-            Some((at, budget)) if Instant::now() >= at => Err(Error::Timeout { ms: budget.as_millis() as u64 }),
-            _ => Ok(()),
-        }
+        if self.passed() { Err(self.error()) } else { Ok(()) }
     }
 
     pub fn passed(&self) -> bool {
-        self.check().is_err()
+        self.end.is_some_and(|(at, _)| Instant::now() >= at)
     }
 
     /// Time left, `None` without a deadline.

@@ -39,8 +39,7 @@ mod tests {
 
     #[test]
     fn writes_whole_files_and_leaves_nothing_on_failure() {
-        let dir = std::env::temp_dir().join(format!("lazy-output-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::temp_dir("output");
         let target = dir.join("out.bin");
         write_atomic(&target, b"abc").unwrap();
         write_atomic(&target, b"defg").unwrap();

@@ -175,12 +175,12 @@ impl NativeEngine {
         lossless: bool,
         out_path: Option<String>,
     ) -> napi::Result<AsyncTask<RunTask>> {
-        Ok(AsyncTask::new(RunTask::new(
-            self.source.clone(),
-            self.pipeline.clone(),
-            encode_options(&format, quality, fast_mode, effort, lossless)?,
-            out_path.map(Into::into),
-        )))
+        Ok(AsyncTask::new(RunTask {
+            source: self.source.clone(),
+            pipeline: self.pipeline.clone(),
+            options: encode_options(&format, quality, fast_mode, effort, lossless)?,
+            out_path: out_path.map(Into::into),
+        }))
     }
 
     /// Applies this engine's operations to every file in `inputs` (each mapped like
@@ -201,14 +201,14 @@ impl NativeEngine {
         concurrency: u32,
         on_progress: Option<ProgressCallback>,
     ) -> napi::Result<AsyncTask<BatchTask>> {
-        Ok(AsyncTask::new(BatchTask::new(
-            inputs.into_iter().map(Into::into).collect(),
-            out_dir.into(),
-            self.pipeline.clone(),
-            encode_options(&format, quality, fast_mode, effort, lossless)?,
-            (concurrency > 0).then_some(concurrency as usize),
+        Ok(AsyncTask::new(BatchTask {
+            inputs: inputs.into_iter().map(Into::into).collect(),
+            out_dir: out_dir.into(),
+            pipeline: self.pipeline.clone(),
+            options: encode_options(&format, quality, fast_mode, effort, lossless)?,
+            concurrency: (concurrency > 0).then_some(concurrency as usize),
             on_progress,
-        )))
+        }))
     }
 }
 

@@ -16,17 +16,12 @@ use crate::output;
 use crate::pipeline::{self, Encoded, Pipeline};
 use crate::source::Source;
 
+/// One output of an engine: owns clones of its source and pipeline.
 pub struct RunTask {
-    source: Source,
-    pipeline: Pipeline,
-    options: EncodeOptions,
-    out_path: Option<PathBuf>,
-}
-
-impl RunTask {
-    pub fn new(source: Source, pipeline: Pipeline, options: EncodeOptions, out_path: Option<PathBuf>) -> Self {
-        RunTask { source, pipeline, options, out_path }
-    }
+    pub source: Source,
+    pub pipeline: Pipeline,
+    pub options: EncodeOptions,
+    pub out_path: Option<PathBuf>,
 }
 
 #[napi(object)]
@@ -123,25 +118,12 @@ pub struct BatchProgress {
 pub type ProgressCallback = ThreadsafeFunction<BatchProgress, (), BatchProgress, Status, false>;
 
 pub struct BatchTask {
-    inputs: Vec<PathBuf>,
-    out_dir: PathBuf,
-    pipeline: Pipeline,
-    options: EncodeOptions,
-    concurrency: Option<usize>,
-    on_progress: Option<ProgressCallback>,
-}
-
-impl BatchTask {
-    pub fn new(
-        inputs: Vec<PathBuf>,
-        out_dir: PathBuf,
-        pipeline: Pipeline,
-        options: EncodeOptions,
-        concurrency: Option<usize>,
-        on_progress: Option<ProgressCallback>,
-    ) -> Self {
-        BatchTask { inputs, out_dir, pipeline, options, concurrency, on_progress }
-    }
+    pub inputs: Vec<PathBuf>,
+    pub out_dir: PathBuf,
+    pub pipeline: Pipeline,
+    pub options: EncodeOptions,
+    pub concurrency: Option<usize>,
+    pub on_progress: Option<ProgressCallback>,
 }
 
 /// One input's result; the error fields are set exactly when `success` is false.

@@ -6,13 +6,14 @@ use ravif::Encoder;
 use rgb::FromSlice;
 
 use super::{EncodeOptions, Header};
+use crate::metadata::Found;
 use crate::error::{Error, Result};
 use crate::image::Image;
 
 const NAME: &str = "AVIF";
 const NO_DECODER: &str = "AVIF input is not supported yet (AVIF output is); convert the source to JPEG, PNG or WebP";
 
-pub fn probe(_bytes: &[u8]) -> Result<Header> {
+pub fn probe(_bytes: &[u8]) -> Result<(Header, Found)> {
     Err(Error::UnsupportedFormat(NO_DECODER.into()))
 }
 

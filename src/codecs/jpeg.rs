@@ -22,45 +22,24 @@ use crate::source::Source;
 const NAME: &str = "JPEG";
 const EXIF_PREFIX: &[u8] = b"Exif\0\0";
 const ICC_PREFIX: &[u8] = b"ICC_PROFILE\0";
-const HEADER_MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2)];
-/// Everything `metadata` looks at: EXIF/XMP, ICC, IPTC and comments.
-const METADATA_MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2), Marker::APP(13), Marker::COM];
+/// Everything the header read keeps: EXIF/XMP, ICC, IPTC and comments.
+const HEADER_MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2), Marker::APP(13), Marker::COM];
 const DECODE_MARKERS: &[Marker] = &[Marker::APP(14)];
 
-pub fn probe(bytes: &[u8]) -> Result<Header> {
+/// The header and the metadata segments before the first scan, from one parse.
+pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
     guarded(|| {
         let d = Decompress::with_err(strict_error_mgr())
             .with_markers(HEADER_MARKERS)
             .from_mem(bytes)
             .map_err(|e| Error::corrupt(NAME, e))?;
-        let mut orientation = 1;
+        let mut found = Found::default();
         let mut has_icc = false;
         for m in d.markers() {
-            if let Some(tiff) = m.data.strip_prefix(EXIF_PREFIX) {
-                orientation = exif::orientation(tiff).unwrap_or(1);
-            } else if m.data.starts_with(ICC_PREFIX) {
-                has_icc = true;
+            if m.marker == Marker::APP(2) {
+                has_icc |= m.data.starts_with(ICC_PREFIX);
+                continue;
             }
-        }
-        Ok(Header {
-            format: Format::Jpeg,
-            width: d.width() as u32,
-            height: d.height() as u32,
-            has_alpha: false,
-            orientation,
-            has_icc,
-        })
-    })
-}
-
-pub fn metadata(bytes: &[u8]) -> Found {
-    let read = || -> Result<Found> {
-        let d = Decompress::with_err(strict_error_mgr())
-            .with_markers(METADATA_MARKERS)
-            .from_mem(bytes)
-            .map_err(|e| Error::corrupt(NAME, e))?;
-        let mut found = Found::default();
-        for m in d.markers().filter(|m| m.marker != Marker::APP(2)) {
             match m.data.strip_prefix(EXIF_PREFIX) {
                 Some(tiff) if found.exif.is_none() => found.exif = Some(tiff.to_vec()),
                 Some(_) => {}
@@ -68,15 +47,21 @@ pub fn metadata(bytes: &[u8]) -> Found {
                 None => found.other = true,
             }
         }
-        let app2 = d.markers().filter(|m| m.marker == Marker::APP(2)).map(|m| m.data);
-        found.icc = container::jpeg_icc(app2);
-        Ok(found)
-    };
-    guarded(read).unwrap_or_default()
+        found.icc = container::jpeg_icc(d.markers().filter(|m| m.marker == Marker::APP(2)).map(|m| m.data));
+        let header = Header {
+            format: Format::Jpeg,
+            width: d.width() as u32,
+            height: d.height() as u32,
+            has_alpha: false,
+            orientation: found.exif.as_deref().and_then(exif::orientation).unwrap_or(1),
+            has_icc,
+        };
+        Ok((header, found))
+    })
 }
 
 /// Decodes row block by row block. With a target, libjpeg first shrinks by DCT scaling
-/// (n/8) as far as `prescale_size` allows, and the rows stream into the resampler. CMYK
+/// (`dct_numerator`), and the rows stream into the resampler. CMYK
 /// is converted with the source's CMYK profile when it has one.
 pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
     let target = ctx.target;

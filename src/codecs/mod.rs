@@ -48,7 +48,13 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
 /// Reads the header only (dimensions, alpha, orientation, ICC presence). Size limits are
 /// the caller's to apply (`Limits::check_dimensions`).
 pub fn probe(bytes: &[u8]) -> Result<Header> {
-    let header = match sniff(bytes)? {
+    probe_with_metadata(bytes).map(|(header, _)| header)
+}
+
+/// The header and the metadata around it (ICC profile, EXIF, whether anything else such as
+/// XMP or comments is there), from one parse; unreadable blocks count as absent.
+pub fn probe_with_metadata(bytes: &[u8]) -> Result<(Header, Found)> {
+    let (header, found) = match sniff(bytes)? {
         Format::Jpeg => jpeg::probe(bytes),
         Format::Png => png::probe(bytes),
         Format::Webp => webp::probe(bytes),
@@ -57,18 +63,7 @@ pub fn probe(bytes: &[u8]) -> Result<Header> {
     if header.width == 0 || header.height == 0 {
         return Err(Error::corrupt("image", format!("header declares {}x{} pixels", header.width, header.height)));
     }
-    Ok(header)
-}
-
-/// The ICC profile, EXIF and other metadata of the header area; unreadable blocks count as
-/// absent.
-pub fn metadata(bytes: &[u8], format: Format) -> Found {
-    match format {
-        Format::Jpeg => jpeg::metadata(bytes),
-        Format::Png => png::metadata(bytes),
-        Format::Webp => webp::metadata(bytes),
-        Format::Avif => Found::default(),
-    }
+    Ok((header, found))
 }
 
 /// A downscale fused into decoding (stored orientation): the decoder may shrink on load

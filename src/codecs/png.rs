@@ -27,31 +27,26 @@ fn decoder<R: BufRead + Seek>(reader: R) -> Decoder<R> {
     Decoder::new_with_limits(reader, Limits { bytes: METADATA_BYTES })
 }
 
-pub fn probe(bytes: &[u8]) -> Result<Header> {
+/// The header and the chunks before the image data, from one `read_info`.
+pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
     let reader = decoder(Cursor::new(bytes)).read_info().map_err(|e| Error::corrupt(NAME, e))?;
     let info = reader.info();
-    let has_alpha = matches!(info.color_type, ColorType::Rgba | ColorType::GrayscaleAlpha) || info.trns.is_some();
-    Ok(Header {
-        format: Format::Png,
-        width: info.width,
-        height: info.height,
-        has_alpha,
-        orientation: info.exif_metadata.as_deref().and_then(exif::orientation).unwrap_or(1),
-        has_icc: info.icc_profile.is_some(),
-    })
-}
-
-/// Chunks before the image data (the `png` crate reads those with the header).
-pub fn metadata(bytes: &[u8]) -> Found {
-    let Ok(reader) = decoder(Cursor::new(bytes)).read_info() else { return Found::default() };
-    let info = reader.info();
-    Found {
+    let found = Found {
         icc: info.icc_profile.as_deref().map(<[u8]>::to_vec),
         exif: info.exif_metadata.as_deref().map(<[u8]>::to_vec),
         other: !(info.uncompressed_latin1_text.is_empty()
             && info.compressed_latin1_text.is_empty()
             && info.utf8_text.is_empty()),
-    }
+    };
+    let header = Header {
+        format: Format::Png,
+        width: info.width,
+        height: info.height,
+        has_alpha: matches!(info.color_type, ColorType::Rgba | ColorType::GrayscaleAlpha) || info.trns.is_some(),
+        orientation: found.exif.as_deref().and_then(exif::orientation).unwrap_or(1),
+        has_icc: found.icc.is_some(),
+    };
+    Ok((header, found))
 }
 
 /// Decodes row by row into the sink (so a target size never needs the whole frame);
@@ -178,7 +173,7 @@ mod tests {
     fn keeps_alpha_and_drops_it_when_opaque() {
         let rgba = photo(40, 30, true);
         let bytes = encode(&rgba, &EncodeOptions::new(Format::Png), Deadline::NONE).unwrap();
-        assert!(probe(&bytes).unwrap().has_alpha);
+        assert!(probe(&bytes).unwrap().0.has_alpha);
         assert_eq!(decode(&bytes).unwrap(), rgba, "PNG is lossless");
 
         let opaque = Image::new(2, 1, 4, vec![1, 2, 3, 255, 4, 5, 6, 255]);

@@ -22,17 +22,24 @@ fn decoder(bytes: &[u8]) -> Result<WebPDecoder<Cursor<&[u8]>>> {
     WebPDecoder::new(Cursor::new(bytes)).map_err(|e| Error::corrupt(NAME, e))
 }
 
-pub fn probe(bytes: &[u8]) -> Result<Header> {
+/// The header and the ICC, EXIF and XMP chunks, from one parse.
+pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
     let mut d = decoder(bytes)?;
     let (width, height) = d.dimensions();
-    Ok(Header {
+    let found = Found {
+        icc: d.icc_profile().ok().flatten(),
+        exif: tiff(&mut d),
+        other: d.xmp_metadata().ok().flatten().is_some(),
+    };
+    let header = Header {
         format: Format::Webp,
         width,
         height,
         has_alpha: d.has_alpha(),
-        orientation: tiff(&mut d).as_deref().and_then(exif::orientation).unwrap_or(1),
-        has_icc: d.icc_profile().ok().flatten().is_some(),
-    })
+        orientation: found.exif.as_deref().and_then(exif::orientation).unwrap_or(1),
+        has_icc: found.icc.is_some(),
+    };
+    Ok((header, found))
 }
 
 /// The EXIF chunk as a raw TIFF block: some writers keep the JPEG-style "Exif\0\0" prefix.
@@ -42,15 +49,6 @@ fn tiff(d: &mut WebPDecoder<Cursor<&[u8]>>) -> Option<Vec<u8>> {
         Some(tiff) => tiff.to_vec(),
         None => exif,
     })
-}
-
-pub fn metadata(bytes: &[u8]) -> Found {
-    let Ok(mut d) = decoder(bytes) else { return Found::default() };
-    Found {
-        icc: d.icc_profile().ok().flatten(),
-        exif: tiff(&mut d),
-        other: d.xmp_metadata().ok().flatten().is_some(),
-    }
 }
 
 pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
@@ -231,7 +229,7 @@ mod tests {
     #[test]
     fn alpha_survives_and_quality_is_monotonic() {
         let bytes = sample(80, true);
-        assert!(probe(&bytes).unwrap().has_alpha);
+        assert!(probe(&bytes).unwrap().0.has_alpha);
         assert_eq!(decode(&bytes, &DecodeContext::default()).unwrap().channels, 4);
         let sizes: Vec<usize> = (1..=10).map(|q| sample(q * 10, false).len()).collect();
         assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
@@ -251,7 +249,7 @@ mod tests {
         }
         let mut opaque = photo(32, 32, true);
         opaque.data.chunks_exact_mut(4).for_each(|p| p[3] = 255);
-        assert!(!probe(&encode(opaque, &EncodeOptions::new(Format::Webp), Deadline::NONE).unwrap()).unwrap().has_alpha);
+        assert!(!probe(&encode(opaque, &EncodeOptions::new(Format::Webp), Deadline::NONE).unwrap()).unwrap().0.has_alpha);
     }
 
     #[test]

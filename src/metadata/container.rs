@@ -58,7 +58,7 @@ mod tests {
             let out = embed(format, encoded, Some(&icc), Some(&exif)).unwrap();
             let header = codecs::probe(&out).unwrap();
             assert!(header.has_icc, "{format:?}");
-            let found = codecs::metadata(&out, format);
+            let (_, found) = codecs::probe_with_metadata(&out).unwrap();
             assert_eq!(found.icc.as_deref(), Some(&icc[..]), "{format:?}");
             assert_eq!(found.exif.as_deref(), Some(&exif[..]), "{format:?}");
         }

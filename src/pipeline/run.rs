@@ -83,9 +83,8 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
     let input = source.bytes();
     let limits = &pipeline.limits;
     limits.check_bytes(input.len() as u64)?;
-    let header = codecs::probe(input)?;
+    let (header, found) = codecs::probe_with_metadata(input)?;
     limits.check_dimensions(header.width, header.height)?;
-    let found = codecs::metadata(input, header.format);
     let colour = metadata::plan(&found, pipeline.keep, limits, options.format);
     let plan = plan::plan(pipeline, &header);
     // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
@@ -200,7 +199,7 @@ mod tests {
         keep.keep.icc = true;
         let out = run(&input, &keep, &EncodeOptions::new(Format::Png)).unwrap();
         assert!(out.metrics.icc_preserved && !out.metrics.metadata_stripped);
-        assert_eq!(codecs::metadata(&out.data, Format::Png).icc, Some(p3.clone()));
+        assert_eq!(codecs::probe_with_metadata(&out.data).unwrap().1.icc, Some(p3.clone()));
         assert_eq!(decode_all(&out.data).pixel(3, 3), colour, "pixels stay in P3 with their profile");
 
         keep.limits = crate::limits::Policy::Strict.limits();
@@ -215,14 +214,14 @@ mod tests {
         let input = encoded_with(Format::Jpeg, photo(80, 60, false), None, Some(&tiff));
         let out = run(&input, &Pipeline::default(), &EncodeOptions::new(Format::Jpeg)).unwrap();
         assert_eq!((out.metrics.width_out, out.metrics.height_out), (60, 80));
-        assert_eq!(codecs::metadata(&out.data, Format::Jpeg).exif, None, "stripped by default");
+        assert_eq!(codecs::probe_with_metadata(&out.data).unwrap().1.exif, None, "stripped by default");
         assert!(out.metrics.metadata_stripped);
 
         let mut keep = Pipeline::default();
         keep.keep.exif = true;
         for format in [Format::Jpeg, Format::Png, Format::Webp] {
             let out = run(&input, &keep, &EncodeOptions::new(format)).unwrap();
-            let exif = codecs::metadata(&out.data, format).exif.expect("EXIF kept");
+            let exif = codecs::probe_with_metadata(&out.data).unwrap().1.exif.expect("EXIF kept");
             assert_eq!(crate::metadata::exif::orientation(&exif), Some(1));
             let header = codecs::probe(&out.data).unwrap();
             assert_eq!((header.width, header.height, header.orientation), (60, 80, 1));

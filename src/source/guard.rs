@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn a_truncated_mapping_reads_zeros_instead_of_killing_the_process() {
-        let path = std::env::temp_dir().join(format!("lazy-guard-{}", std::process::id()));
+        let path = crate::test_support::temp_dir("guard").join("mapped.bin");
         std::fs::write(&path, vec![7u8; 64 * 1024]).unwrap();
         let file = std::fs::File::open(&path).unwrap();
         // SAFETY: the test truncates the file on purpose; the guard is what is tested.
@@ -176,6 +176,6 @@ mod tests {
         assert_eq!(map[100], 7, "pages still backed by the file read normally");
         drop(guard);
         drop(map);
-        std::fs::remove_file(&path).unwrap();
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

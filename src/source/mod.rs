@@ -201,8 +201,7 @@ mod tests {
 
     #[test]
     fn maps_a_file_and_rejects_bad_paths() {
-        let dir = std::env::temp_dir().join(format!("lazy-source-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::temp_dir("source");
         let file = dir.join("a.bin");
         std::fs::write(&file, b"hello").unwrap();
         assert_eq!(Source::open(&file).unwrap().bytes(), b"hello");
@@ -215,8 +214,7 @@ mod tests {
 
     #[test]
     fn sequential_reader_reads_and_seeks_like_a_cursor() {
-        let dir = std::env::temp_dir().join(format!("lazy-reader-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::temp_dir("reader");
         let file = dir.join("big.bin");
         let data: Vec<u8> = (0..(12 << 20)).map(|i| (i % 251) as u8).collect();
         std::fs::write(&file, &data).unwrap();
@@ -235,8 +233,7 @@ mod tests {
 
     #[test]
     fn a_file_changed_under_its_map_is_noticed() {
-        let dir = std::env::temp_dir().join(format!("lazy-changed-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::temp_dir("changed");
         let file = dir.join("a.bin");
         std::fs::write(&file, vec![1u8; 20_000]).unwrap();
         let src = Source::open(&file).unwrap();
