@@ -85,11 +85,12 @@ pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
         let (width, height) = (started.width(), started.height());
         let mut sink = FrameSink::new(width as u32, height as u32, 3, ctx);
         let comps = if cmyk { 4 } else { 3 };
-        let mut raw = vec![0u8; FrameSink::BLOCK_ROWS * width * comps];
-        let mut rgb = if cmyk { vec![0u8; FrameSink::BLOCK_ROWS * width * 3] } else { Vec::new() };
+        let block_rows = FrameSink::block_rows(width, comps);
+        let mut raw = vec![0u8; block_rows * width * comps];
+        let mut rgb = if cmyk { vec![0u8; block_rows * width * 3] } else { Vec::new() };
         let mut done = 0;
         while done < height {
-            let n = FrameSink::BLOCK_ROWS.min(height - done);
+            let n = block_rows.min(height - done);
             let block = started
                 .read_scanlines_into(&mut raw[..n * width * comps])
                 .map_err(|e| Error::corrupt(NAME, e))?;

@@ -115,8 +115,13 @@ enum Rows {
 }
 
 impl FrameSink {
-    /// Rows per block: enough to amortise the per-call cost, small beside the frame.
-    pub const BLOCK_ROWS: usize = 32;
+    /// Rows per block for a row of `width` pixels: about 1 MiB, small beside the frame. Each
+    /// block costs the resampler a fresh set of filter weights (one `sin` per tap), which
+    /// small blocks paid for again and again.
+    pub fn block_rows(width: usize, channels: usize) -> usize {
+        const BLOCK_BYTES: usize = 1 << 20;
+        (BLOCK_BYTES / (width * channels).max(1)).clamp(16, 512)
+    }
 
     pub fn new(width: u32, height: u32, channels: u8, ctx: &DecodeContext) -> FrameSink {
         let rows = match ctx.target {

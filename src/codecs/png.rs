@@ -82,13 +82,14 @@ pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
         };
     }
     let mut sink = FrameSink::new(width, height, channels, ctx);
-    let mut block = vec![0u8; FrameSink::BLOCK_ROWS * row_len];
+    let block_rows = FrameSink::block_rows(width as usize, channels as usize);
+    let mut block = vec![0u8; block_rows * row_len];
     let (mut filled, mut rows) = (0, 0);
     while let Some(row) = reader.next_row().map_err(|e| Error::corrupt(NAME, e))? {
         expand(row.data(), color, &mut block[filled * row_len..(filled + 1) * row_len]);
         filled += 1;
         rows += 1;
-        if filled == FrameSink::BLOCK_ROWS {
+        if filled == block_rows {
             sink.push(&mut block)?;
             filled = 0;
         }
