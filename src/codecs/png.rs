@@ -1,9 +1,10 @@
 //! PNG: the `png` crate decodes every bit depth, palette, grey, alpha and interlaced file;
-//! encoding uses its fast deflate by default and oxipng when a high effort is asked for.
+//! encoding tries two row-filter strategies with zlib-rs deflate, and recompresses with
+//! oxipng when a high effort is asked for.
 
 use std::io::{BufRead, Cursor, Seek, Write};
 
-use png::{BitDepth, ColorType, Compression, Decoder, Limits, Transformations};
+use png::{BitDepth, ColorType, Compression, Decoder, Filter, Limits, Transformations};
 
 use super::{DecodeContext, EncodeOptions, FrameSink, Header};
 use crate::error::{Error, Result};
@@ -134,20 +135,17 @@ pub fn encode(image: &Image, options: &EncodeOptions, deadline: Deadline) -> Res
     } else {
         image
     };
-    let mut out = Vec::with_capacity(image.data.len() / 2);
-    let mut e = png::Encoder::new(&mut out, image.width, image.height);
-    e.set_color(if image.has_alpha() { ColorType::Rgba } else { ColorType::Rgb });
-    e.set_depth(BitDepth::Eight);
-    e.set_compression(if options.fast_mode { Compression::Fast } else { Compression::Balanced });
-    let fail = |e: std::io::Error| Error::encode(NAME, e);
-    let mut w = e.write_header().map_err(|e| Error::encode(NAME, e))?;
-    let mut stream = w.stream_writer().map_err(|e| Error::encode(NAME, e))?;
-    for rows in image.data.chunks(image.stride() * ENCODE_BLOCK_ROWS) {
-        deadline.check()?;
-        stream.write_all(rows).map_err(fail)?;
-    }
-    stream.finish().map_err(|e| Error::encode(NAME, e))?;
-    w.finish().map_err(|e| Error::encode(NAME, e))?;
+    let out = if options.fast_mode {
+        deflate(image, Filter::Adaptive, Compression::Fast, deadline)?
+    } else {
+        // Row filters help photographs (MinEntropy is 35 % smaller than none on the
+        // comparison's photos), but on flat or mostly transparent art unfiltered rows give
+        // zlib longer matches (14 % smaller on sharp's alpha benchmark image, as libvips
+        // writes by default). No cheap statistic tells them apart, so both are tried.
+        let filtered = deflate(image, Filter::MinEntropy, Compression::Balanced, deadline)?;
+        let plain = deflate(image, Filter::NoFilter, Compression::Balanced, deadline)?;
+        if plain.len() < filtered.len() { plain } else { filtered }
+    };
     match options.effort {
         Some(effort) if effort >= OXIPNG_EFFORT && !options.fast_mode => {
             let mut o = oxipng::Options::from_preset((effort - OXIPNG_EFFORT + 2).min(6));
@@ -159,6 +157,25 @@ pub fn encode(image: &Image, options: &EncodeOptions, deadline: Deadline) -> Res
         }
         _ => Ok(out),
     }
+}
+
+fn deflate(image: &Image, filter: Filter, compression: Compression, deadline: Deadline) -> Result<Vec<u8>> {
+    let fail = |e: std::io::Error| Error::encode(NAME, e);
+    let mut out = Vec::with_capacity(image.data.len() / 2);
+    let mut e = png::Encoder::new(&mut out, image.width, image.height);
+    e.set_color(if image.has_alpha() { ColorType::Rgba } else { ColorType::Rgb });
+    e.set_depth(BitDepth::Eight);
+    e.set_compression(compression);
+    e.set_filter(filter);
+    let mut w = e.write_header().map_err(|e| Error::encode(NAME, e))?;
+    let mut stream = w.stream_writer().map_err(|e| Error::encode(NAME, e))?;
+    for rows in image.data.chunks(image.stride() * ENCODE_BLOCK_ROWS) {
+        deadline.check()?;
+        stream.write_all(rows).map_err(fail)?;
+    }
+    stream.finish().map_err(|e| Error::encode(NAME, e))?;
+    w.finish().map_err(|e| Error::encode(NAME, e))?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -180,6 +197,22 @@ mod tests {
         let opaque = Image::new(2, 1, 4, vec![1, 2, 3, 255, 4, 5, 6, 255]);
         let bytes = encode(&opaque, &EncodeOptions::new(Format::Png), Deadline::NONE).unwrap();
         assert_eq!(decode(&bytes).unwrap(), Image::new(2, 1, 3, vec![1, 2, 3, 4, 5, 6]));
+    }
+
+    #[test]
+    fn keeps_the_smaller_of_filtered_and_unfiltered_rows() {
+        let mut art = photo(96, 64, true);
+        for px in art.data.chunks_mut(4).skip(512) {
+            px.copy_from_slice(&[0, 0, 0, 0]); // mostly transparent, like cut-out artwork
+        }
+        for img in [photo(96, 64, false), art] {
+            let chosen = encode(&img, &EncodeOptions::new(Format::Png), Deadline::NONE).unwrap();
+            for filter in [Filter::NoFilter, Filter::MinEntropy] {
+                let single = deflate(&img, filter, Compression::Balanced, Deadline::NONE).unwrap();
+                assert!(chosen.len() <= single.len(), "{filter:?}: {} > {}", chosen.len(), single.len());
+            }
+            assert_eq!(decode(&chosen).unwrap(), img);
+        }
     }
 
     #[test]
