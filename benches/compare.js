@@ -2,10 +2,12 @@
 // Side-by-side comparison with the peers (devDependencies of this folder only):
 //   npm install --prefix benches          # once: sharp, @napi-rs/image, the original lazy-image
 //   cargo install dssim                   # once: the DSSIM command
-//   node benches/compare.js --fixtures <dir of sharp's benchmark images> [--seconds 3] [--tasks jpeg,png]
+//   node benches/compare.js --fixtures <dir of sharp's benchmark images> [--seconds 3] [--runs 3] [--tasks jpeg,png]
 // Each engine runs each task in processes of its own: a quality sweep (for DSSIM and bytes
-// at equal DSSIM) and throughput with 1 and 2 requests in flight. Prints one table with
-// ratios to sharp, and draws one rate-distortion chart per task into docs/bench/.
+// at equal DSSIM) and throughput with 1 and 2 requests in flight, repeated `--runs` times
+// with the engines taking turns, so a slow spell of the machine hits them all; the table
+// shows medians, with ratios to sharp, and one rate-distortion chart per task goes into
+// docs/bench/.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -18,10 +20,18 @@ const { drawChart } = require('./chart');
 const ROOT = path.join(__dirname, '..');
 const CACHE = path.join(ROOT, '.cache', 'bench');
 const { values: args } = parseArgs({
-  options: { fixtures: { type: 'string' }, seconds: { type: 'string', default: '3' }, tasks: { type: 'string' } },
+  options: {
+    fixtures: { type: 'string' },
+    seconds: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '3' },
+    tasks: { type: 'string' },
+  },
 });
 
-const LOSSY = [40, 50, 60, 70, 75, 80, 85, 90, 95];
+// Sweeps dense enough that interpolating bytes at equal DSSIM between neighbours stays close
+// to the (convex) curve: with steps of 15, AVIF read up to 20 % high.
+const LOSSY = [40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95];
+const AVIF = [30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90];
 const ALL = ['lazy-image', 'lazy-image fast', 'sharp', '@napi-rs/image', 'original lazy-image'];
 
 function fixture(name) {
@@ -59,7 +69,7 @@ async function tasks() {
     { name: 'png', input: fixture('alpha-premultiply-2048x1536-paper.png'), width: 720, height: 540, format: 'png', engines: ALL.filter((e) => e !== 'lazy-image fast') },
     { name: 'photo-webp', input: photo, width: 800, format: 'webp', quality: 80, engines: ALL },
     { name: 'photo-jpeg', input: photo, width: 800, format: 'jpeg', quality: 80, engines: [...ALL, 'sharp mozjpeg'] },
-    { name: 'avif', input: await twoMegapixel(photo), width: 1280, format: 'avif', quality: 60, engines: ALL.filter((e) => e !== 'lazy-image fast'), qualities: [30, 45, 60, 75, 90] },
+    { name: 'avif', input: await twoMegapixel(photo), width: 1280, format: 'avif', quality: 60, engines: ALL.filter((e) => e !== 'lazy-image fast'), qualities: AVIF },
   ];
   return args.tasks ? all.filter((t) => args.tasks.split(',').includes(t.name)) : all;
 }
@@ -75,6 +85,12 @@ async function dssim(reference, file) {
   await sharp(file).png().toFile(png);
   const out = execFileSync('dssim', [reference, png], { encoding: 'utf8' });
   return Number(out.trim().split(/\s+/)[0]);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Bytes at `target` DSSIM, interpolated between the two sweep points around it. */
@@ -97,10 +113,8 @@ async function main() {
   for (const t of await tasks()) {
     const rows = [];
     for (const engine of t.engines) {
-      process.stderr.write(`${t.name}: ${engine}\n`);
-      const one = worker(engine, t, String(t.quality || 0), 'throughput', '1', seconds);
-      const two = worker(engine, t, String(t.quality || 0), 'throughput', '2', seconds);
-      const row = { engine, version: one.version, ops1: one.opsPerSec, ops2: two.opsPerSec, bytes: one.bytes, peakRssMb: two.peakRssMb, points: [] };
+      process.stderr.write(`${t.name}: ${engine} sweep\n`);
+      const row = { engine, points: [], runs: [] };
       const dir = path.join(CACHE, t.name, engine.replace(/[^a-z0-9]+/gi, '-'));
       if (t.format !== 'png') {
         const sweep = worker(engine, t, (t.qualities || LOSSY).join(','), 'sweep', dir);
@@ -109,10 +123,22 @@ async function main() {
         }
         row.dssim = row.points.find((p) => p.quality === t.quality)?.dssim;
       } else {
-        const sweep = worker(engine, t, '0', 'sweep', dir);
-        row.reference = sweep.reference;
+        row.reference = worker(engine, t, '0', 'sweep', dir).reference;
       }
       rows.push(row);
+    }
+    for (let run = 1; run <= Number(args.runs); run++) {
+      for (const row of rows) {
+        process.stderr.write(`${t.name}: ${row.engine} run ${run}\n`);
+        const quality = String(t.quality || 0);
+        const one = worker(row.engine, t, quality, 'throughput', '1', seconds);
+        const two = worker(row.engine, t, quality, 'throughput', '2', seconds);
+        Object.assign(row, { version: one.version, bytes: one.bytes });
+        row.runs.push({ ops1: one.opsPerSec, ops2: two.opsPerSec, peakRssMb: two.peakRssMb });
+      }
+    }
+    for (const row of rows) {
+      for (const key of ['ops1', 'ops2', 'peakRssMb']) row[key] = median(row.runs.map((r) => r[key]));
     }
     const sharp = rows.find((r) => r.engine === 'sharp');
     if (t.format === 'png') {
@@ -129,7 +155,7 @@ async function main() {
 
 function printTask(t, rows, sharp) {
   const ratio = (v, s) => (v && s ? `${(v / s).toFixed(2)}x` : '-');
-  console.log(`\n${t.name}: ${path.basename(t.input)} → ${t.width}${t.height ? `x${t.height}` : ' wide'} ${t.format}${t.quality ? ` q${t.quality}` : ''}; ${os.cpus().length} cores; node ${process.version}`);
+  console.log(`\n${t.name}: ${path.basename(t.input)} → ${t.width}${t.height ? `x${t.height}` : ' wide'} ${t.format}${t.quality ? ` q${t.quality}` : ''}; ${os.cpus().length} cores; node ${process.version}; medians of ${args.runs} runs`);
   console.log('engine               version  ops/s(1)  ops/s(2)  ×sharp   bytes    dssim     bytes@eq  ×sharp  peakRSS MB  ×sharp');
   for (const r of rows) {
     console.log([

@@ -295,6 +295,35 @@ pub(crate) mod tests {
         }
     }
 
+    /// The performance issue's bound: shrink-on-load (JPEG DCT scaling, libwebp's scaled
+    /// decoding) may differ from decoding whole and then resizing by at most DSSIM 0.002.
+    #[test]
+    fn shrink_on_load_stays_within_dssim_0_002_of_the_full_decode() {
+        let jpeg = include_bytes!("../../examples/sample.jpg").to_vec();
+        let whole = decode(&source(jpeg.clone()), &probe(&jpeg).unwrap(), &DecodeContext::default()).unwrap();
+        let mut o = EncodeOptions::new(Format::Webp);
+        o.quality = Some(90);
+        let webp = encode(whole, &o).unwrap();
+        for (bytes, width) in [(&jpeg, 800), (&jpeg, 400), (&jpeg, 190), (&webp, 400)] {
+            let header = probe(bytes).unwrap();
+            let height = header.height * width / header.width;
+            let target = DecodeTarget { width, height, kernel: Kernel::Lanczos3 };
+            let src = source(bytes.clone());
+            let full = decode(&src, &header, &DecodeContext::default()).unwrap();
+            let reference = crate::ops::resize::scale(full, (width, height), Kernel::Lanczos3).unwrap();
+            let shrunk = decode(&src, &header, &DecodeContext::to(Some(target))).unwrap();
+            let d = dssim(&reference, &shrunk);
+            assert!(d < 0.002, "{:?} to {width}: DSSIM {d}", header.format);
+        }
+    }
+
+    fn dssim(a: &Image, b: &Image) -> f64 {
+        use rgb::FromSlice;
+        let d = dssim_core::Dssim::new();
+        let prepare = |i: &Image| d.create_image_rgb(i.data.as_rgb(), i.width as usize, i.height as usize).unwrap();
+        d.compare(&prepare(a), prepare(b)).0.into()
+    }
+
     pub(crate) fn mean_abs_diff(a: &Image, b: &Image) -> f64 {
         let (a, b) = (a.clone().into_rgb(), b.clone().into_rgb());
         let sum: u64 = a.data.iter().zip(&b.data).map(|(x, y)| x.abs_diff(*y) as u64).sum();
