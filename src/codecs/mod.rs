@@ -116,7 +116,7 @@ enum Rows {
 
 impl FrameSink {
     /// Rows per block for a row of `width` pixels: about 1 MiB, small beside the frame. Each
-    /// block costs the resampler a fresh set of filter weights (one `sin` per tap), which
+    /// block costs the resampler a fresh set of filter weights (sines for every tap), which
     /// small blocks paid for again and again.
     pub fn block_rows(width: usize, channels: usize) -> usize {
         const BLOCK_BYTES: usize = 1 << 20;
