@@ -82,7 +82,7 @@ test('a timeout rejects a long AVIF encode on time and its memory is given back'
   );
   const elapsed = Date.now() - started;
   assert.ok(elapsed < 1000, `rejected after ${elapsed} ms`);
-  // rav1e cannot be interrupted: the abandoned encode ends in the background, then frees.
+  // libaom cannot be interrupted: the abandoned encode ends in the background, then frees.
   let grown = Infinity;
   for (let i = 0; i < 120 && grown >= 16; i++) {
     await new Promise((r) => setTimeout(r, 250));

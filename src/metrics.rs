@@ -23,7 +23,7 @@ pub struct Metrics {
     pub height_out: u32,
     /// `bytes_in / bytes_out`: above 1 means the output is smaller.
     pub compression_ratio: f64,
-    /// CPU time of the thread that ran the pipeline (threads rav1e or oxipng start for
+    /// CPU time of the thread that ran the pipeline (threads libaom or oxipng start for
     /// themselves are not counted).
     pub cpu_time_ms: f64,
     /// The output carries the source's ICC profile.

@@ -176,7 +176,7 @@ pub(crate) fn prescale_size(source: (u32, u32), target: DecodeTarget, headroom: 
 pub struct EncodeOptions {
     pub format: Format,
     pub quality: Option<u8>,
-    /// Skip the slow searches (trellis, progressive scans, high libwebp/rav1e effort).
+    /// Skip the slow searches (trellis, progressive scans, high libwebp/libaom effort).
     pub fast_mode: bool,
     /// 0–10; for PNG, 7 and above runs oxipng after the fast encoder.
     pub effort: Option<u8>,

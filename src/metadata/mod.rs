@@ -60,7 +60,8 @@ pub fn plan(found: &Found, keep: Keep, limits: &Limits, output: Format) -> Plan 
         plan.violations.push(if limits.icc == IccPolicy::Refuse { ICC_REFUSED } else { ICC_TOO_LARGE });
     }
     match profile.space() {
-        // AVIF output cannot carry a profile (ravif writes none), so it is converted too.
+        // AVIF output is written as sRGB (the encoder is not handed a profile), so it is
+        // converted too.
         Space::Rgb if keep.icc && admitted && output != Format::Avif => plan.carry_icc = Some(data.to_vec()),
         Space::Rgb | Space::Gray => plan.convert = !profile.is_srgb(),
         Space::Cmyk | Space::Other => {}

@@ -29,7 +29,7 @@ pub fn run(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) -> Res
 }
 
 /// With a timeout the pipeline runs on a thread of its own, so the caller gets its error on
-/// time even from a stage that cannot be interrupted (a rav1e encode, libjpeg's pass over a
+/// time even from a stage that cannot be interrupted (a libaom encode, libjpeg's pass over a
 /// progressive file). That thread stops at its next deadline check, or when the stage
 /// returns, and frees its buffers then.
 fn run_detached(
@@ -62,7 +62,7 @@ fn run_detached(
     }
 }
 
-/// Gives freed heap back to the OS. glibc keeps what a thread's arena freed (rav1e's and
+/// Gives freed heap back to the OS. glibc keeps what a thread's arena freed (libaom's and
 /// this thread's), so without a trim an abandoned job would still weigh on RSS.
 fn release_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
