@@ -1,7 +1,7 @@
 //! AVIF: encoded with libavif over libaom (both built from source by `libavif-sys`).
 //! Decoding is not wired yet, so AVIF input is recognised and refused with a clear error.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::os::raw::c_int;
 
 use libavif_sys as sys;
@@ -68,8 +68,7 @@ pub fn encode(image: &Image, options: &EncodeOptions, exif: Option<&[u8]>) -> Re
         enc.qualityAlpha = quality;
         enc.speed = speed(options);
         enc.maxThreads = std::thread::available_parallelism().map_or(1, |n| n.get() as c_int);
-        let (key, value) = (CString::new("enable-qm").unwrap(), CString::new("1").unwrap());
-        check(sys::avifEncoderSetCodecSpecificOption(enc, key.as_ptr(), value.as_ptr()), Some(enc))?;
+        check(sys::avifEncoderSetCodecSpecificOption(enc, c"enable-qm".as_ptr(), c"1".as_ptr()), Some(enc))?;
 
         let mut out: sys::avifRWData = std::mem::zeroed();
         let written = sys::avifEncoderWrite(enc, img, &mut out);
