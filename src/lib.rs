@@ -5,6 +5,7 @@ pub mod batch;
 pub mod codecs;
 pub mod error;
 pub mod format;
+pub mod heap;
 pub mod image;
 pub mod limits;
 pub mod metadata;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::{plan, Pipeline};
 use crate::codecs::{self, DecodeContext, EncodeContext, EncodeOptions};
 use crate::error::{Error, Result};
-use crate::format::Format;
+use crate::heap;
 use crate::limits::Deadline;
 use crate::metadata::{self, exif};
 use crate::metrics::{self, lap, Metrics};
@@ -48,7 +48,7 @@ fn run_detached(
             let result = guarded(|| run_unguarded(&source, &pipeline, &options, deadline));
             if tx.send(result).is_err() {
                 // The caller has its timeout error; this job's buffers are dropped by now.
-                release_heap();
+                heap::release();
             }
         })
         .map_err(|e| Error::Internal(format!("cannot start a pipeline thread: {e}")))?;
@@ -60,16 +60,6 @@ fn run_detached(
         }
         Err(RecvTimeoutError::Timeout) => Err(deadline.error()),
         Err(RecvTimeoutError::Disconnected) => Err(Error::Internal("the pipeline thread ended without a result".into())),
-    }
-}
-
-/// Gives freed heap back to the OS. glibc keeps what a thread's arena freed (libaom's and
-/// this thread's), so without a trim an abandoned or AVIF job would still weigh on RSS.
-fn release_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the OS; it is thread-safe.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 
@@ -120,14 +110,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
         _ => None,
     };
     let carried = EncodeContext { deadline, icc: colour.carry_icc.as_deref(), exif: exif.as_ref().map(|e| &e.tiff[..]) };
-    let data = codecs::encode_with(image, options, &carried);
-    if options.format == Format::Avif {
-        // libaom's worker threads are new for every encode and each leaves ~50 MB freed but
-        // held in a glibc arena of its own: without a trim RSS climbed by that much per AVIF
-        // output up to the arena limit (289 MB after six outputs; peak 109 MB with the trim).
-        release_heap();
-    }
-    let data = data?;
+    let data = codecs::encode_with(image, options, &carried)?;
     let encode_ms = lap(&mut clock);
     let metadata_stripped = found.other
         || (found.icc.is_some() && colour.carry_icc.is_none())
@@ -161,7 +144,7 @@ mod tests {
     use super::*;
     use crate::codecs::test_images::photo;
     use crate::format::Format;
-    use crate::ops::{Fit, Op, ResizeSpec};
+        use crate::ops::{Fit, Op, ResizeSpec};
 
     fn png_input(w: u32, h: u32) -> Source {
         let bytes = codecs::encode(photo(w, h, false), &EncodeOptions::new(Format::Png)).unwrap();
