@@ -22,41 +22,61 @@ use crate::source::Source;
 const NAME: &str = "JPEG";
 const EXIF_PREFIX: &[u8] = b"Exif\0\0";
 const ICC_PREFIX: &[u8] = b"ICC_PROFILE\0";
-/// Everything the header read keeps: EXIF/XMP, ICC, IPTC and comments.
-const HEADER_MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2), Marker::APP(13), Marker::COM];
 const DECODE_MARKERS: &[Marker] = &[Marker::APP(14)];
+const APP1: u8 = 0xE1;
+const APP2: u8 = 0xE2;
+const APP13: u8 = 0xED;
+const COM: u8 = 0xFE;
 
-/// The header and the metadata segments before the first scan, from one parse.
+/// The header and the metadata segments before the first scan. libjpeg checks the header;
+/// the metadata is read in place by `header_segments`, not saved by libjpeg, which copies
+/// saved markers byte by byte (photos from editors carry megabytes of XMP in APP1).
 pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
-    guarded(|| {
-        let d = Decompress::with_err(strict_error_mgr())
-            .with_markers(HEADER_MARKERS)
-            .from_mem(bytes)
-            .map_err(|e| Error::corrupt(NAME, e))?;
-        let mut found = Found::default();
-        let mut has_icc = false;
-        for m in d.markers() {
-            if m.marker == Marker::APP(2) {
-                has_icc |= m.data.starts_with(ICC_PREFIX);
-                continue;
-            }
-            match m.data.strip_prefix(EXIF_PREFIX) {
-                Some(tiff) if found.exif.is_none() => found.exif = Some(tiff.to_vec()),
-                Some(_) => {}
-                // XMP or another APP1, IPTC (APP13), a comment.
-                None => found.other = true,
-            }
+    let (width, height) = guarded(|| {
+        let d = Decompress::with_err(strict_error_mgr()).from_mem(bytes).map_err(|e| Error::corrupt(NAME, e))?;
+        Ok((d.width() as u32, d.height() as u32))
+    })?;
+    let mut found = Found::default();
+    let mut app2 = Vec::new();
+    for (marker, contents) in header_segments(bytes) {
+        match (marker, contents.strip_prefix(EXIF_PREFIX)) {
+            (APP1, Some(tiff)) if found.exif.is_none() => found.exif = Some(tiff.to_vec()),
+            (APP1, Some(_)) => {}
+            // XMP or another APP1, IPTC, a comment.
+            (APP1 | APP13 | COM, _) => found.other = true,
+            (APP2, _) => app2.push(contents),
+            _ => {}
         }
-        found.icc = container::jpeg_icc(d.markers().filter(|m| m.marker == Marker::APP(2)).map(|m| m.data));
-        let header = Header {
-            format: Format::Jpeg,
-            width: d.width() as u32,
-            height: d.height() as u32,
-            has_alpha: false,
-            orientation: found.exif.as_deref().and_then(exif::orientation).unwrap_or(1),
-            has_icc,
-        };
-        Ok((header, found))
+    }
+    let has_icc = app2.iter().any(|c| c.starts_with(ICC_PREFIX));
+    found.icc = container::jpeg_icc(app2.into_iter());
+    let header = Header {
+        format: Format::Jpeg,
+        width,
+        height,
+        has_alpha: false,
+        orientation: found.exif.as_deref().and_then(exif::orientation).unwrap_or(1),
+        has_icc,
+    };
+    Ok((header, found))
+}
+
+/// The marker segments between SOI and the first scan, as (marker, contents), borrowed from
+/// `bytes`. Meant for data libjpeg has already parsed: it stops at anything unexpected.
+fn header_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    let mut pos = 2;
+    std::iter::from_fn(move || {
+        while bytes.get(pos..pos + 2) == Some(&[0xFF, 0xFF]) {
+            pos += 1; // fill bytes before a marker
+        }
+        let &[0xFF, marker, hi, lo] = bytes.get(pos..pos + 4)? else { return None };
+        if marker == 0xDA || marker == 0xD9 {
+            return None;
+        }
+        let end = pos + 2 + u16::from_be_bytes([hi, lo]) as usize;
+        let contents = bytes.get(pos + 4..end)?;
+        pos = end;
+        Some((marker, contents))
     })
 }
 
@@ -232,6 +252,43 @@ mod tests {
 
     fn decode_bytes(bytes: &[u8], target: Option<DecodeTarget>) -> Result<Image> {
         decode(&crate::codecs::tests::source(bytes.to_vec()), &DecodeContext::to(target))
+    }
+
+    /// `jpeg` with `segments` (marker, contents) inserted after SOI.
+    fn with_segments(jpeg: &[u8], segments: &[(u8, Vec<u8>)]) -> Vec<u8> {
+        let mut out = jpeg[..2].to_vec();
+        for (marker, contents) in segments {
+            out.extend([0xFF, *marker]);
+            out.extend(((contents.len() + 2) as u16).to_be_bytes());
+            out.extend(contents);
+        }
+        out.extend(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn probe_reads_metadata_in_place_past_large_xmp() {
+        let exif = crate::metadata::exif::tests::camera_exif(6);
+        let xmp = |i: u8| [b"http://ns.adobe.com/xmp/extension/\0".as_slice(), &[i; 65000]].concat();
+        let icc = [ICC_PREFIX, &[1, 1], b"profile bytes"].concat();
+        let mut segments: Vec<(u8, Vec<u8>)> = (0..40).map(|i| (APP1, xmp(i))).collect();
+        segments.push((APP1, [EXIF_PREFIX, &exif].concat()));
+        segments.push((APP2, icc));
+        let jpeg = with_segments(&sample(80, true), &segments);
+        let (header, found) = probe(&jpeg).unwrap();
+        assert_eq!((header.width, header.height, header.orientation), (256, 192, 6));
+        assert!(header.has_icc && found.other);
+        assert_eq!(found.exif.as_deref(), Some(&exif[..]));
+        assert_eq!(found.icc.as_deref(), Some(&b"profile bytes"[..]));
+        // The walk stops at the first scan: none of the entropy-coded data is read as segments.
+        assert_eq!(header_segments(&jpeg).filter(|(m, _)| *m == APP1).count(), 41);
+        assert!(header_segments(&jpeg).all(|(m, _)| m != 0xDA));
+    }
+
+    #[test]
+    fn probe_without_metadata_finds_none() {
+        let (header, found) = probe(&sample(80, true)).unwrap();
+        assert!(!header.has_icc && !found.other && found.exif.is_none() && found.icc.is_none());
     }
 
     #[test]
