@@ -238,6 +238,66 @@ fn message(cinfo: &mut ffi::jpeg_common_struct) -> String {
     }
 }
 
+/// libjpeg's system-dependent memory manager (jmemsys.h), which libjpeg leaves to the
+/// application: these definitions take the place of mozjpeg-sys' jmemnobs.c, which the
+/// linker then does not pull in. Large blocks (a progressive file's coefficients) come from
+/// `heap`'s pool, so a busy engine does not fault them in anew for every image.
+mod jmemsys {
+    use std::ffi::{c_long, c_void};
+
+    use mozjpeg_sys::{jpeg_common_struct, JERR_NO_BACKING_STORE};
+
+    use crate::heap;
+
+    #[no_mangle]
+    extern "C" fn jpeg_get_small(_: &mut jpeg_common_struct, size: usize) -> *mut c_void {
+        // SAFETY: plain malloc; libjpeg checks for null.
+        unsafe { libc::malloc(size) }
+    }
+
+    #[no_mangle]
+    unsafe extern "C" fn jpeg_free_small(_: &mut jpeg_common_struct, object: *mut c_void, _: usize) {
+        libc::free(object)
+    }
+
+    #[no_mangle]
+    extern "C" fn jpeg_get_large(_: &mut jpeg_common_struct, size: usize) -> *mut c_void {
+        heap::take(size).cast()
+    }
+
+    #[no_mangle]
+    unsafe extern "C" fn jpeg_free_large(_: &mut jpeg_common_struct, object: *mut c_void, _: usize) {
+        heap::give(object.cast())
+    }
+
+    /// All that is asked for, unless `max_memory_to_use` is set (it is not, here).
+    #[no_mangle]
+    unsafe extern "C" fn jpeg_mem_available(cinfo: &mut jpeg_common_struct, _: usize, max_needed: usize, allocated: usize) -> usize {
+        match (*cinfo.mem).max_memory_to_use as usize {
+            0 => max_needed,
+            limit => limit.saturating_sub(allocated),
+        }
+    }
+
+    /// Never reached while `jpeg_mem_available` grants everything; an error, as in jmemnobs.
+    #[no_mangle]
+    unsafe extern "C-unwind" fn jpeg_open_backing_store(cinfo: &mut jpeg_common_struct, _: *mut c_void, _: c_long) {
+        let err = &mut *cinfo.err;
+        err.msg_code = JERR_NO_BACKING_STORE as i32;
+        if let Some(exit) = err.error_exit {
+            exit(cinfo);
+        }
+    }
+
+    #[no_mangle]
+    extern "C" fn jpeg_mem_init(_: &mut jpeg_common_struct) -> c_long {
+        0
+    }
+
+    #[no_mangle]
+    extern "C" fn jpeg_mem_term(_: &mut jpeg_common_struct) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,10 +46,8 @@ fn run_detached(
         .name("lazy-image-timed".into())
         .spawn(move || {
             let result = guarded(|| run_unguarded(&source, &pipeline, &options, deadline));
-            if tx.send(result).is_err() {
-                // The caller has its timeout error; this job's buffers are dropped by now.
-                heap::release();
-            }
+            // The caller may have its timeout error already; then nobody receives this.
+            let _ = tx.send(result);
         })
         .map_err(|e| Error::Internal(format!("cannot start a pipeline thread: {e}")))?;
     match rx.recv_timeout(left) {
@@ -68,6 +66,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, deadline: Deadline) -> Result<Encoded> {
+    let _busy = heap::busy();
     let started = Instant::now();
     let cpu = cpu_time::ThreadTime::try_now().ok();
     let mut clock = Instant::now();
