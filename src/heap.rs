@@ -25,8 +25,14 @@ pub fn busy() -> Busy<'static> {
     POOL.busy()
 }
 
+/// Blocks handed out, so a test can see that libjpeg allocates through here.
+#[cfg(test)]
+pub static TAKEN: AtomicUsize = AtomicUsize::new(0);
+
 /// A block of at least `size` bytes, of unspecified content; null when out of memory.
 pub fn take(size: usize) -> *mut u8 {
+    #[cfg(test)]
+    TAKEN.fetch_add(1, Ordering::SeqCst);
     POOL.take(size)
 }
 

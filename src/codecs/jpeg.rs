@@ -346,6 +346,14 @@ mod tests {
     }
 
     #[test]
+    fn libjpeg_allocates_large_blocks_through_the_heap_pool() {
+        // If the linker took mozjpeg-sys' jmemnobs.c instead of `jmemsys`, nothing would.
+        let before = crate::heap::TAKEN.load(std::sync::atomic::Ordering::SeqCst);
+        decode_bytes(&sample(80, false), None).unwrap();
+        assert!(crate::heap::TAKEN.load(std::sync::atomic::Ordering::SeqCst) > before);
+    }
+
+    #[test]
     fn probe_without_metadata_finds_none() {
         let (header, found) = probe(&sample(80, true)).unwrap();
         assert!(!header.has_icc && !found.other && found.exif.is_none() && found.icc.is_none());
