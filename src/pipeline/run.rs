@@ -46,8 +46,11 @@ fn run_detached(
         .name("lazy-image-timed".into())
         .spawn(move || {
             let result = guarded(|| run_unguarded(&source, &pipeline, &options, deadline));
-            // The caller may have its timeout error already; then nobody receives this.
-            let _ = tx.send(result);
+            if tx.send(result).is_err() {
+                // The caller has its timeout error; this job's buffers are freed by now, but
+                // what they held stays in this thread's arena unless trimmed.
+                heap::release();
+            }
         })
         .map_err(|e| Error::Internal(format!("cannot start a pipeline thread: {e}")))?;
     match rx.recv_timeout(left) {
@@ -143,7 +146,7 @@ mod tests {
     use super::*;
     use crate::codecs::test_images::photo;
     use crate::format::Format;
-        use crate::ops::{Fit, Op, ResizeSpec};
+    use crate::ops::{Fit, Op, ResizeSpec};
 
     fn png_input(w: u32, h: u32) -> Source {
         let bytes = codecs::encode(photo(w, h, false), &EncodeOptions::new(Format::Png)).unwrap();
