@@ -1,7 +1,7 @@
 /// <reference types="node" />
 
 export type OutputFormat = 'jpeg' | 'jpg' | 'png' | 'webp' | 'avif';
-export type InputFormat = 'jpeg' | 'png' | 'webp';
+export type InputFormat = 'jpeg' | 'png' | 'webp' | 'avif';
 export type Fit = 'inside' | 'cover' | 'fill' | 'contain' | 'outside';
 export type Kernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos3';
 /** thumbnail 150×150 cover WebP 75; avatar 200×200 cover WebP 80; hero 1920 wide (never enlarged) JPEG 85; social 1200×630 cover JPEG 80. */
@@ -115,7 +115,7 @@ export interface Metrics {
 export type PolicyViolation = 'icc_refused' | 'icc_too_large';
 
 export interface KeepMetadataOptions {
-  /** Carry the ICC profile (not possible in AVIF: converted to sRGB instead). */
+  /** Carry the ICC profile (otherwise non-sRGB pixels are converted to sRGB). */
   icc?: boolean;
   /** Carry EXIF, with Orientation 1 and the output's size. */
   exif?: boolean;

@@ -42,12 +42,12 @@ test('alpha survives PNG, WebP and AVIF output', async () => {
   }
 });
 
-test('decodes JPEG variants, PNG variants and WebP', async () => {
+test('decodes JPEG variants, PNG variants, WebP and AVIF', async () => {
   // CMYK is converted without a colour profile (sharp applies one), hence its wider margin.
   const cases = [
     ['jpeg', [320, 240]], ['grayJpeg', [200, 100]], ['progressiveJpeg', [300, 200]], ['cmykJpeg', [64, 64], 30],
     ['png', [320, 240]], ['palettePng', [64, 64]], ['gray16Png', [64, 48]], ['interlacedPng', [64, 48]],
-    ['webp', [320, 240]], ['webpAlpha', [320, 240]],
+    ['webp', [320, 240]], ['webpAlpha', [320, 240]], ['avif', [320, 240]], ['avifAlpha', [320, 240]],
   ];
   for (const [name, [w, h], tolerance = 3] of cases) {
     const file = await fixtures[name]();
@@ -140,7 +140,7 @@ test('inspect, inspectFile and format lists', async () => {
   assert.equal(info.format, 'webp');
   assert.equal(info.hasAlpha, true);
   assert.deepEqual([info.width, info.height, info.orientation], [320, 240, 1]);
-  assert.deepEqual(lazy.supportedInputFormats(), ['jpeg', 'png', 'webp']);
+  assert.deepEqual(lazy.supportedInputFormats(), ['jpeg', 'png', 'webp', 'avif']);
   assert.deepEqual(lazy.supportedOutputFormats(), ['jpeg', 'png', 'webp', 'avif']);
   assert.equal(lazy.version(), require('../package.json').version);
 });

@@ -46,7 +46,7 @@ test('truncated, corrupt and random inputs reject with codec codes', async () =>
     ['truncated WebP', webp.subarray(0, Math.floor(webp.length / 2)), ErrorCode.CORRUPT_INPUT],
     ['random bytes', random, ErrorCode.UNSUPPORTED_FORMAT],
     ['text', Buffer.from('hello, not an image at all'), ErrorCode.UNSUPPORTED_FORMAT],
-    ['AVIF input', Buffer.from('0000001c6674797061766966000000006d696631', 'hex'), ErrorCode.UNSUPPORTED_FORMAT],
+    ['AVIF ftyp box alone', Buffer.from('0000001c6674797061766966000000006d696631', 'hex'), ErrorCode.CORRUPT_INPUT],
   ];
   for (const [name, bytes, code] of cases) {
     const category = code === ErrorCode.UNSUPPORTED_FORMAT || code === ErrorCode.CORRUPT_INPUT ? 'codec' : 'user_input';

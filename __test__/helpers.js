@@ -57,6 +57,8 @@ const fixtures = {
   png: () => fixture('photo.png', () => fromRaw(photoRaw(320, 240, 4)).png()),
   webp: () => fixture('photo.webp', () => fromRaw(photoRaw(320, 240)).webp({ quality: 90 })),
   webpAlpha: () => fixture('alpha.webp', () => fromRaw(photoRaw(320, 240, 4)).webp({ lossless: true })),
+  avif: () => fixture('photo.avif', () => fromRaw(photoRaw(320, 240)).avif({ quality: 90, chromaSubsampling: '4:2:0' })),
+  avifAlpha: () => fixture('alpha.avif', () => fromRaw(photoRaw(320, 240, 4)).avif({ quality: 90 })),
   grayJpeg: () => fixture('gray.jpg', () => fromRaw(photoRaw(200, 100)).grayscale().jpeg()),
   progressiveJpeg: () => fixture('progressive.jpg', () => fromRaw(photoRaw(300, 200)).jpeg({ progressive: true })),
   cmykJpeg: () => fixture('cmyk.jpg', () => fromRaw(quadrantsRaw(64, 64)).toColourspace('cmyk').jpeg()),

@@ -99,6 +99,7 @@ async function cases() {
   const webp = fs.readFileSync(await fixtures.webp());
   const webpAlpha = await fromRaw(photoRaw(32, 32, 4)).webp({ quality: 60 }).toBuffer();
   const avif = await ImageEngine.from(png).resize(64).toBuffer('avif', { fastMode: true });
+  const ispe = avif.indexOf('ispe');
   const sof = jpegSegment(jpeg, 0xc0) >= 0 ? jpegSegment(jpeg, 0xc0) : jpegSegment(jpeg, 0xc2);
   const dht = jpegSegment(jpeg, 0xc4);
   const idat = png.indexOf('IDAT');
@@ -161,10 +162,14 @@ async function cases() {
     ['webp: canvas 60000 x 60000 (bomb)', edited(webpAlpha, vp8x + 4, [0x5f, 0xea, 0x00, 0x5f, 0xea, 0x00]), reject(C.LIMIT_EXCEEDED)],
     ['webp: canvas over 2^32 pixels', edited(webpAlpha, vp8x + 4, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), reject(C.CORRUPT_INPUT)],
     ['webp: canvas 1 x 1 around a 32 x 32 frame', edited(webpAlpha, vp8x + 4, [0, 0, 0, 0, 0, 0]), reject(C.CORRUPT_INPUT)],
-    // AVIF (recognised, not decoded)
-    ['avif: a whole file', avif, reject(C.UNSUPPORTED_FORMAT)],
-    ['avif: ftyp box only', avif.subarray(0, 32), reject(C.UNSUPPORTED_FORMAT)],
-    ['avif: box size 4 GB', edited(avif, 0, [0xff, 0xff, 0xff, 0xff]), reject(C.UNSUPPORTED_FORMAT)],
+    // AVIF
+    ['avif: sound file (control)', avif, ignore],
+    ['avif: ftyp box only', avif.subarray(0, 32), reject(C.CORRUPT_INPUT)],
+    ['avif: ftyp size 4 GB', edited(avif, 0, [0xff, 0xff, 0xff, 0xff]), reject(C.CORRUPT_INPUT)],
+    ['avif: truncated at half', avif.subarray(0, avif.length >> 1), reject(C.CORRUPT_INPUT)],
+    ['avif: AV1 payload cut short', avif.subarray(0, avif.length - 40), reject(C.CORRUPT_INPUT)],
+    ['avif: ispe 40000 x 40000 (bomb)', edited(avif, ispe + 8, [0, 0, 0x9c, 0x40, 0, 0, 0x9c, 0x40]), reject(C.LIMIT_EXCEEDED)],
+    ['avif: ispe 0 x 0', edited(avif, ispe + 8, Buffer.alloc(8)), reject(C.CORRUPT_INPUT)],
     // Not images
     ['empty', Buffer.alloc(0), reject(C.EMPTY_INPUT)],
     ['one byte', Buffer.from([0xff]), reject(C.UNSUPPORTED_FORMAT)],

@@ -41,11 +41,11 @@ test('a P3 source is converted to sRGB when its profile is dropped (the default)
   }
 });
 
-test('keepMetadata({ icc: true }) carries the profile with untouched pixels; AVIF converts instead', async () => {
+test('keepMetadata({ icc: true }) carries the profile with untouched pixels', async () => {
   const input = await p3Png();
   const stored = await sharp(input, { ignoreIcc: true }).raw().toBuffer();
   const profile = (await sharp(input).metadata()).icc;
-  for (const format of ['png', 'jpeg', 'webp']) {
+  for (const format of ['png', 'jpeg', 'webp', 'avif']) {
     const { data, metrics } = await ImageEngine.from(input).keepMetadata({ icc: true }).toBufferWithMetrics(format, 100);
     const meta = await sharp(data).metadata();
     assert.deepEqual(meta.icc, profile, `${format}: the same profile`);
@@ -53,9 +53,6 @@ test('keepMetadata({ icc: true }) carries the profile with untouched pixels; AVI
     const raw = await sharp(data, { ignoreIcc: true }).raw().toBuffer();
     assert.ok(near([...raw.subarray(0, 3)], [...stored.subarray(0, 3)], 4), `${format}: pixels stay in P3`);
   }
-  const avif = await ImageEngine.from(input).keepMetadata({ icc: true }).toBufferWithMetrics('avif', 90);
-  assert.equal(avif.metrics.iccPreserved, false);
-  assert.ok(near(pixel(await decode(avif.data), 4, 4), COLOUR, 5));
 });
 
 test('a strict policy refuses to carry a profile and reports it', async () => {

@@ -2,7 +2,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { ImageEngine } = require('..');
+const { ImageEngine, inspect } = require('..');
 const { fixtures, decode, pixel, near, sharp, fromRaw, quadrantsRaw, tmpPath } = require('./helpers');
 
 const RED = [255, 0, 0];
@@ -101,6 +101,14 @@ test('EXIF orientations 1-8 are applied by default and can be turned off', async
     assertCorners(ours, corners(expected), 12, `orientation ${o}`);
     const raw = await decode(await ImageEngine.fromPath(file).autoOrient(false).toBuffer('png'));
     assertCorners(raw, [RED, GREEN, BLUE, WHITE], 12, `orientation ${o} with autoOrient(false)`);
+    // AVIF says how to turn the picture with irot/imir boxes: written from the kept EXIF
+    // orientation, read back as that orientation, and shown the way sharp (libheif) shows it.
+    const avif = await ImageEngine.fromPath(file).autoOrient(false).keepMetadata({ exif: true }).toBuffer('avif', 90);
+    assert.equal(inspect(avif).orientation, o);
+    const shown = await decode(await ImageEngine.from(avif).toBuffer('png'));
+    const libheif = await decode(avif);
+    assert.deepEqual([shown.width, shown.height], [libheif.width, libheif.height], `AVIF with orientation ${o}`);
+    assertCorners(shown, corners(libheif), 12, `AVIF with orientation ${o}`);
   }
 });
 

@@ -11,7 +11,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const INPUTS: [Format; 3] = [Format::Jpeg, Format::Png, Format::Webp];
+    pub const INPUTS: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
     pub const OUTPUTS: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
 
     /// Identifies the container from its first bytes; the extension is never trusted.
@@ -22,10 +22,7 @@ impl Format {
             Some(Format::Png)
         } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
             Some(Format::Webp)
-        } else if bytes.len() >= 12
-            && &bytes[4..8] == b"ftyp"
-            && matches!(&bytes[8..12], b"avif" | b"avis")
-        {
+        } else if is_avif(bytes) {
             Some(Format::Avif)
         } else {
             None
@@ -63,6 +60,19 @@ impl Format {
     }
 }
 
+/// An ISO-BMFF file whose `ftyp` box names AVIF as its major or a compatible brand (files
+/// written as generic HEIF, major brand `mif1`, list `avif` among the compatible ones).
+fn is_avif(bytes: &[u8]) -> bool {
+    if bytes.len() < 12 || &bytes[4..8] != b"ftyp" {
+        return false;
+    }
+    let declared = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    let ftyp = &bytes[..declared.clamp(12, bytes.len())];
+    // major brand, minor version, then the compatible brands
+    let brands = std::iter::once(&ftyp[8..12]).chain(ftyp.get(16..).unwrap_or_default().chunks_exact(4));
+    brands.into_iter().any(|b| b == b"avif" || b == b"avis")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +83,8 @@ mod tests {
         assert_eq!(Format::sniff(b"\x89PNG\r\n\x1a\n...."), Some(Format::Png));
         assert_eq!(Format::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
         assert_eq!(Format::sniff(b"\0\0\0\x1cftypavif"), Some(Format::Avif));
+        assert_eq!(Format::sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1avif"), Some(Format::Avif));
+        assert_eq!(Format::sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1heic"), None);
         assert_eq!(Format::sniff(b"GIF89a"), None);
         assert_eq!(Format::sniff(b""), None);
     }

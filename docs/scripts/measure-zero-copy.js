@@ -119,7 +119,7 @@ function parseResize() {
   return { fit: [w, h], label: `fit ${w}x${h}` };
 }
 
-const MATRIX_CASES = ['rgb-png', 'rgba-png', 'baseline-jpeg', 'progressive-jpeg', 'webp'];
+const MATRIX_CASES = ['rgb-png', 'rgba-png', 'baseline-jpeg', 'progressive-jpeg', 'webp', 'avif'];
 const MATRIX_RESIZES = [['--fit', '2000x2000'], ['--width', '800']];
 const MATRIX_FORMATS = ['jpeg', 'png', 'webp'];
 

@@ -28,7 +28,7 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
     let (width, height) = d.dimensions();
     let found = Found {
         icc: d.icc_profile().ok().flatten(),
-        exif: tiff(&mut d),
+        exif: d.exif_metadata().ok().flatten().and_then(|e| exif::tiff_block(&e).map(<[u8]>::to_vec)),
         other: d.xmp_metadata().ok().flatten().is_some(),
     };
     let header = Header {
@@ -40,15 +40,6 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         has_icc: found.icc.is_some(),
     };
     Ok((header, found))
-}
-
-/// The EXIF chunk as a raw TIFF block: some writers keep the JPEG-style "Exif\0\0" prefix.
-fn tiff(d: &mut WebPDecoder<Cursor<&[u8]>>) -> Option<Vec<u8>> {
-    let exif = d.exif_metadata().ok().flatten()?;
-    Some(match exif.strip_prefix(b"Exif\0\0") {
-        Some(tiff) => tiff.to_vec(),
-        None => exif,
-    })
 }
 
 pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {

@@ -1,6 +1,6 @@
 //! Metadata blocks inside JPEG, PNG and WebP containers, through img-parts: ICC as APP2
 //! segments (split when large), iCCP or ICCP chunks; EXIF as APP1, eXIf or EXIF chunks.
-//! AVIF carries EXIF through its encoder (libavif); its output is always sRGB.
+//! AVIF output gets both from its encoder (libavif).
 
 use img_parts::Bytes;
 use img_parts::jpeg::{markers, Jpeg, JpegSegment};

@@ -6,6 +6,13 @@ use std::io::Cursor;
 use exif::experimental::Writer;
 use exif::{Context, Field, In, Reader, Tag, Value};
 
+/// The TIFF structure inside an EXIF payload, past whatever a container put before it
+/// (the "Exif\0\0" of JPEG, which some WebP writers keep; AVIF's header offset).
+pub fn tiff_block(payload: &[u8]) -> Option<&[u8]> {
+    let start = payload.windows(4).position(|w| w == b"II*\0" || w == b"MM\0*")?;
+    Some(&payload[start..])
+}
+
 /// Orientation (1–8) from a raw TIFF-structured EXIF block; `None` when absent or invalid.
 pub fn orientation(tiff: &[u8]) -> Option<u8> {
     let exif = Reader::new().read_raw(tiff.to_vec()).ok()?;

@@ -5,7 +5,6 @@ pub mod container;
 pub mod exif;
 pub mod icc;
 
-use crate::format::Format;
 use crate::limits::{IccPolicy, Limits};
 use icc::{Icc, Space};
 
@@ -50,7 +49,7 @@ pub struct Plan {
     pub violations: Vec<&'static str>,
 }
 
-pub fn plan(found: &Found, keep: Keep, limits: &Limits, output: Format) -> Plan {
+pub fn plan(found: &Found, keep: Keep, limits: &Limits) -> Plan {
     let Some((data, profile)) = found.icc.as_deref().and_then(|d| Icc::parse(d).map(|p| (d, p))) else {
         return Plan::default();
     };
@@ -60,9 +59,7 @@ pub fn plan(found: &Found, keep: Keep, limits: &Limits, output: Format) -> Plan 
         plan.violations.push(if limits.icc == IccPolicy::Refuse { ICC_REFUSED } else { ICC_TOO_LARGE });
     }
     match profile.space() {
-        // AVIF output is written as sRGB (the encoder is not handed a profile), so it is
-        // converted too.
-        Space::Rgb if keep.icc && admitted && output != Format::Avif => plan.carry_icc = Some(data.to_vec()),
+        Space::Rgb if keep.icc && admitted => plan.carry_icc = Some(data.to_vec()),
         Space::Rgb | Space::Gray => plan.convert = !profile.is_srgb(),
         Space::Cmyk | Space::Other => {}
     }
@@ -80,17 +77,15 @@ mod tests {
         let p3 = Found { icc: Some(icc::tests::display_p3()), ..Found::default() };
         let keep = Keep { icc: true, ..Keep::default() };
         let open = Limits::default();
-        let carried = plan(&p3, keep, &open, Format::Jpeg);
+        let carried = plan(&p3, keep, &open);
         assert!(carried.carry_icc.is_some() && !carried.convert);
-        let dropped = plan(&p3, Keep::default(), &open, Format::Jpeg);
+        let dropped = plan(&p3, Keep::default(), &open);
         assert!(dropped.carry_icc.is_none() && dropped.convert && dropped.violations.is_empty());
-        let avif = plan(&p3, keep, &open, Format::Avif);
-        assert!(avif.carry_icc.is_none() && avif.convert);
-        let strict = plan(&p3, keep, &Policy::Strict.limits(), Format::Jpeg);
+        let strict = plan(&p3, keep, &Policy::Strict.limits());
         assert!(strict.carry_icc.is_none() && strict.convert);
         assert_eq!(strict.violations, [ICC_REFUSED]);
         let garbage = Found { icc: Some(b"garbage".to_vec()), ..Found::default() };
-        let none = plan(&garbage, keep, &open, Format::Jpeg);
+        let none = plan(&garbage, keep, &open);
         assert!(none.profile.is_none() && none.carry_icc.is_none());
     }
 }

@@ -78,7 +78,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
     limits.check_bytes(input.len() as u64)?;
     let (header, found) = codecs::probe_with_metadata(input)?;
     limits.check_dimensions(header.width, header.height)?;
-    let colour = metadata::plan(&found, pipeline.keep, limits, options.format);
+    let colour = metadata::plan(&found, pipeline.keep, limits);
     let plan = plan::plan(pipeline, &header);
     // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
     let ctx = DecodeContext { target: plan.target, deadline, profile: colour.profile.as_ref() };
