@@ -138,7 +138,7 @@ fn orientation(img: &sys::avifImage) -> u8 {
 }
 
 /// Decodes the first frame to 8-bit RGB, or RGBA when the file has alpha (un-premultiplied).
-/// libaom's YUV frame is converted a band of rows at a time into the sink, so a downscale
+/// dav1d's YUV frame is converted a band of rows at a time into the sink, so a downscale
 /// never holds a full-size RGB copy beside it.
 pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
     let mut parsed = Parsed::new(bytes)?;
@@ -175,7 +175,7 @@ pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
         sink.push(&mut rows[skip..skip + (bottom - top) as usize * stride])?;
     }
     drop(view);
-    drop(parsed); // libaom's frame, before the resampler's last allocations
+    drop(parsed); // dav1d's frame, before the resampler's last allocations
     sink.finish()
 }
 
