@@ -69,8 +69,9 @@ fn is_avif(bytes: &[u8]) -> bool {
     let declared = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
     let ftyp = &bytes[..declared.clamp(12, bytes.len())];
     // major brand, minor version, then the compatible brands
-    let brands = std::iter::once(&ftyp[8..12]).chain(ftyp.get(16..).unwrap_or_default().chunks_exact(4));
-    brands.into_iter().any(|b| b == b"avif" || b == b"avis")
+    std::iter::once(&ftyp[8..12])
+        .chain(ftyp.get(16..).unwrap_or_default().chunks_exact(4))
+        .any(|b| b == b"avif" || b == b"avis")
 }
 
 #[cfg(test)]
