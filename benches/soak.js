@@ -159,6 +159,10 @@ async function main() {
     rss_peak_mb: peak,
     growth_last_quarter_pct: +(growth * 100).toFixed(1),
     js_heap_q3_q4_median_mb: [median(third, 'heapMb'), median(fourth, 'heapMb')],
+    // the shape of a long run: a leak climbs steadily, allocator retention levels off
+    rss_median_by_tenth_mb: Array.from({ length: 10 }, (_, i) =>
+      median(samples.slice(Math.floor((i * samples.length) / 10), Math.floor(((i + 1) * samples.length) / 10)), 'rssMb'),
+    ),
     fds_leaked: openDescriptors() - fdsBefore,
     stream_temps_leaked: streamTemps() - tempsBefore,
     output_files_left: leftovers,
