@@ -108,7 +108,11 @@ export interface Metrics {
   metadataStripped: boolean;
   /** Non-fatal refusals of the limits policy. */
   policyViolations: PolicyViolation[];
-  /** Version of this object's shape (2). */
+  /** Bytes the job reserved from the process's memory gate: its estimated peak. */
+  memoryEstimate: number;
+  /** Milliseconds the job waited in the queue before a thread took it. */
+  queueMs: number;
+  /** Version of this object's shape (3). */
   version: number;
 }
 
@@ -128,8 +132,10 @@ export interface Limits {
   maxPixels?: number;
   /** Largest input in bytes; 0 lifts it (default). */
   maxBytes?: number;
-  /** Longest time one output may take, in ms; 0 lifts it (default). */
+  /** Longest time one output may take, in ms, queueing included; 0 lifts it (default). */
   timeoutMs?: number;
+  /** Largest estimated memory of one job, in bytes, checked before decoding; 0 lifts it (default; strict sets 1 GiB, lenient 4 GiB). */
+  maxMemory?: number;
 }
 
 export type Policy = 'strict' | 'lenient';
@@ -260,12 +266,14 @@ export declare const ErrorCode: {
   readonly OUT_OF_RANGE: 'LAZY_OUT_OF_RANGE';
   readonly CROP_OUT_OF_BOUNDS: 'LAZY_CROP_OUT_OF_BOUNDS';
   readonly OUTPUT_WRITE: 'LAZY_OUTPUT_WRITE';
+  readonly OUTPUT_IS_INPUT: 'LAZY_OUTPUT_IS_INPUT';
   readonly UNSUPPORTED_FORMAT: 'LAZY_UNSUPPORTED_FORMAT';
   readonly CORRUPT_INPUT: 'LAZY_CORRUPT_INPUT';
   readonly ENCODE_FAILED: 'LAZY_ENCODE_FAILED';
   readonly LIMIT_EXCEEDED: 'LAZY_LIMIT_EXCEEDED';
   readonly INPUT_TOO_LARGE: 'LAZY_INPUT_TOO_LARGE';
   readonly TIMEOUT: 'LAZY_TIMEOUT';
+  readonly QUEUE_FULL: 'LAZY_QUEUE_FULL';
   readonly INTERNAL: 'LAZY_INTERNAL';
 };
 
@@ -275,6 +283,36 @@ export interface LazyImageError extends Error {
   errorCode: number;
   category: ErrorCategoryValue;
 }
+
+export interface JobCounters {
+  /** Jobs waiting for a thread. */
+  queued: number;
+  /** Jobs running, abandoned ones included. */
+  running: number;
+  /** Running jobs whose caller already had a timeout; they still hold their slot and memory. */
+  abandoned: number;
+  concurrency: number;
+  /** Bytes reserved from the memory gate now, and its capacity. */
+  memoryReserved: number;
+  memoryCapacity: number;
+}
+
+/**
+ * How many image jobs run at once in this process (default: the number of cores). With an
+ * argument, sets it; returns the value in force. Jobs run on lazy-image's own threads, not
+ * libuv's pool.
+ */
+export declare function concurrency(jobs?: number): number;
+
+/** What the process's image queue holds right now. */
+export declare function counters(): JobCounters;
+
+/**
+ * Removes the temporary output files (`.<name>.<pid>.<n>.lazy-image.tmp`) that a killed
+ * process left in `dir`: those whose process is gone, and any older than `staleMs`
+ * (default one day). Returns how many were removed.
+ */
+export declare function sweepTempFiles(dir: string | URL, staleMs?: number): number;
 
 /** The category of an error; errors not raised by lazy-image count as `internal`. */
 export declare function getErrorCategory(err: unknown): ErrorCategoryValue;

@@ -19,6 +19,18 @@ function inspectFile(path) {
   return native.inspectFile(v.path('path', path));
 }
 
+/** Sets (with an argument) and returns how many image jobs run at once in this process. */
+function concurrency(jobs) {
+  return native.concurrency(jobs === undefined ? undefined : v.integer('jobs', jobs, 1, 1024));
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Removes the temporary output files a killed process left in `dir`; returns how many. */
+function sweepTempFiles(dir, staleMs = DAY_MS) {
+  return native.sweepTempFiles(v.path('dir', dir), v.integer('staleMs', staleMs, 0, Number.MAX_SAFE_INTEGER));
+}
+
 module.exports = {
   ImageEngine,
   createStreamingPipeline,
@@ -27,6 +39,9 @@ module.exports = {
   supportedInputFormats: native.supportedInputFormats,
   supportedOutputFormats: native.supportedOutputFormats,
   version: () => require('./package.json').version,
+  concurrency,
+  counters: native.counters,
+  sweepTempFiles,
   getErrorCategory,
   ErrorCode,
   ErrorCategory,

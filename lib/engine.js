@@ -58,11 +58,21 @@ function withProgress(total, onProgress, start) {
 }
 
 function toBytes(input) {
-  if (Buffer.isBuffer(input)) return input;
-  // Views over the same memory: no copy.
-  if (input instanceof Uint8Array) return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  if (input instanceof ArrayBuffer) return Buffer.from(input);
-  throw typeError(`input must be a Buffer, Uint8Array or ArrayBuffer, got ${input === null ? 'null' : typeof input}`);
+  const { types } = require('node:util');
+  // A Proxy passes Buffer.isBuffer but not the native side's checks: refused here, coded.
+  if (types.isProxy(input)) {
+    throw typeError('input must be the Buffer itself, got a Proxy: pass the Buffer (or Uint8Array, ArrayBuffer) it wraps');
+  }
+  if (types.isUint8Array(input)) {
+    if (Buffer.isBuffer(input)) return input;
+    // A Buffer over the same memory, bounds read with the real accessors (the native side copies).
+    return Buffer.from(...v.viewParts(input));
+  }
+  if (types.isArrayBuffer(input) || types.isSharedArrayBuffer(input)) return Buffer.from(input, 0, v.byteSize(input));
+  const hint = types.isArrayBufferView(input)
+    ? '; for another view, pass new Uint8Array(view.buffer, view.byteOffset, view.byteLength)'
+    : '';
+  throw typeError(`input must be a Buffer, Uint8Array, ArrayBuffer or SharedArrayBuffer, got ${v.describe(input)}${hint}`);
 }
 
 class ImageEngine {
@@ -81,7 +91,10 @@ class ImageEngine {
     return new ImageEngine(native.NativeEngine.fromPath(v.path('path', path)));
   }
 
-  /** Uses the caller's bytes in place (no copy); keep them unchanged until outputs settle. */
+  /**
+   * Copies the caller's bytes (the encoded file) into native memory once, so the caller
+   * may reuse, transfer or resize its buffer at once. Use `fromPath` for zero-copy input.
+   */
   static from(input) {
     return new ImageEngine(native.NativeEngine.fromBuffer(toBytes(input)));
   }
@@ -187,8 +200,10 @@ class ImageEngine {
   }
 
   /**
-   * Refuses inputs over `maxPixels` (from the header, before decoding) or `maxBytes`, and
-   * outputs that take longer than `timeoutMs`. 0 lifts a limit; omitted ones stay as they are.
+   * Refuses inputs over `maxPixels` (from the header, before decoding) or `maxBytes`, jobs
+   * whose estimated memory exceeds `maxMemory` bytes (before decoding; the estimate is in
+   * the metrics as `memoryEstimate`), and outputs that take longer than `timeoutMs`
+   * (queueing included). 0 lifts a limit; omitted ones stay as they are.
    */
   limits(options) {
     const o = v.plainObject('limits', options);
@@ -196,6 +211,7 @@ class ImageEngine {
       v.optionalInteger('maxPixels', o.maxPixels, 0, Number.MAX_SAFE_INTEGER),
       v.optionalInteger('maxBytes', o.maxBytes, 0, Number.MAX_SAFE_INTEGER),
       v.optionalInteger('timeoutMs', o.timeoutMs, 0, 2 ** 31 - 1),
+      v.optionalInteger('maxMemory', o.maxMemory, 0, Number.MAX_SAFE_INTEGER),
     );
     return this;
   }
@@ -269,8 +285,10 @@ class ImageEngine {
    * Resolves to one entry per input, in input order; a bad file fails only its entry.
    */
   processBatch(inputs, outDir, formatOrOptions, quality, fastMode, concurrency) {
-    if (!Array.isArray(inputs)) throw typeError(`inputs must be an array of paths, got ${typeof inputs}`);
-    const paths = inputs.map((p, i) => v.path(`inputs[${i}]`, p));
+    if (!Array.isArray(inputs)) throw typeError(`inputs must be an array of paths, got ${v.describe(inputs)}`);
+    // Every index, holes included (map would skip them and leave them to the native side).
+    const paths = [];
+    for (let i = 0; i < inputs.length; i++) paths.push(v.path(`inputs[${i}]`, inputs[i]));
     const dir = v.path('outDir', outDir);
     let opts;
     if (typeof formatOrOptions === 'object' && formatOrOptions !== null) {

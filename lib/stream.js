@@ -29,44 +29,117 @@ function applyOps(engine, ops) {
   return engine;
 }
 
+const MIB = 1024 * 1024;
+
+/** Staging limit when neither `maxBytes` nor the ops set one: 256 MiB. */
+const DEFAULT_STAGING_LIMIT = 256 * MIB;
+
+/** The input byte limit of each sanitize policy (the core's table: strict 32 MiB, lenient 48 MiB). */
+const POLICY_BYTES = Object.freeze({ strict: 32 * MIB, lenient: 48 * MIB });
+
+/**
+ * The byte limit applied while the input is staged, and where it comes from:
+ * `{ bytes, from, source }`, `bytes` 0 for none, `from` one of 'maxBytes', 'ops', 'default'.
+ * An explicit `maxBytes` wins (0 = no limit); else the limit the ops give the engine: the
+ * later of the last `['sanitize', { policy }]` and the last `['limits', { maxBytes }]`
+ * (later ops override earlier ones, as the engine records them); else
+ * `DEFAULT_STAGING_LIMIT`, also when the ops lift the engine's byte limit (`limits` with
+ * `maxBytes: 0`). Checks the arguments of those ops on the way.
+ */
+function stagingLimit(options, ops) {
+  const o = options === undefined ? {} : v.plainObject('options', options);
+  const explicit = v.optionalInteger('maxBytes', o.maxBytes, 0, Number.MAX_SAFE_INTEGER);
+  let fromOps = null;
+  (ops === undefined ? [] : ops).forEach((op, i) => {
+    if (!Array.isArray(op)) return;
+    const [name, arg] = op;
+    if (name === 'sanitize') {
+      const policy = v.oneOf(`ops[${i}] policy`, v.plainObject(`ops[${i}] sanitize options`, arg).policy, Object.keys(POLICY_BYTES));
+      fromOps = { bytes: POLICY_BYTES[policy], from: 'ops', source: `the limit of the '${policy}' sanitize policy (ops[${i}])` };
+    } else if (name === 'limits') {
+      const bytes = v.optionalInteger(`ops[${i}] maxBytes`, v.plainObject(`ops[${i}] limits`, arg).maxBytes, 0, Number.MAX_SAFE_INTEGER);
+      if (bytes !== undefined) fromOps = { bytes, from: 'ops', source: `the limit set by the limits op (ops[${i}])` };
+    }
+  });
+  if (explicit !== undefined) return { bytes: explicit, from: 'maxBytes', source: 'the limit set by the maxBytes option' };
+  if (fromOps !== null && fromOps.bytes > 0) return fromOps;
+  return { bytes: DEFAULT_STAGING_LIMIT, from: 'default', source: 'the default staging limit (256 MiB)' };
+}
+
+function inputTooLarge(limit) {
+  const raise = {
+    maxBytes: 'pass a larger maxBytes (0 for no limit) to raise it',
+    ops: "the maxBytes option raises the staging limit (0 for no limit); the engine still applies the op's own limit",
+    default: 'pass maxBytes (0 for no limit) to raise it',
+  }[limit.from];
+  return codedError(Error, 'INPUT_TOO_LARGE', `streamed input exceeds ${limit.bytes} bytes, ${limit.source}; refused while staging: ${raise}`);
+}
+
+/** A fresh staging folder under `tmpDir`, or a coded error saying what is wrong with it. */
+function stagingFolder(tmpDir) {
+  const parent = tmpDir === undefined ? os.tmpdir() : v.path('tmpDir', tmpDir);
+  try {
+    return fs.mkdtempSync(path.join(parent, 'lazy-image-stream-'));
+  } catch (err) {
+    const what = tmpDir === undefined ? `the OS temporary folder ${v.quoted(parent)} (the default tmpDir)` : `tmpDir ${v.quoted(parent)}`;
+    throw codedError(Error, 'OUTPUT_WRITE', `${what} must be an existing writable folder; staging a stream there failed with ${v.printable(err.code || 'an error')}`);
+  }
+}
+
+/** A failure to write the staging file (disk full, say) as LAZY_OUTPUT_WRITE; others as they are. */
+function stagingCoded(err, dir) {
+  if (typeof err.code === 'string' && err.code.startsWith('LAZY_')) return err;
+  if (typeof err.syscall !== 'string') return err;
+  return codedError(Error, 'OUTPUT_WRITE', `staging the streamed input in ${v.quoted(dir)} failed with ${v.printable(err.code || 'an error')}`);
+}
+
 /**
  * `{ writable, readable, toDuplex() }`: write an encoded image into `writable`, read the
  * result from `readable`. Options: `format` (required), `quality`, `fastMode`, `effort`,
- * `lossless`, `ops`, `maxBytes` (refuses input beyond it while staging, before it fills
- * the disk), `tmpDir` (defaults to the OS temporary folder).
+ * `lossless`, `ops`, `maxBytes`, `tmpDir` (an existing writable folder; defaults to the OS
+ * temporary folder). Input beyond the staging limit is refused with LAZY_INPUT_TOO_LARGE
+ * while it is staged, before it fills the disk: `maxBytes` if given (0 = no limit), else
+ * the byte limit of the ops' last `sanitize` policy or `limits` op, else 256 MiB (see
+ * `stagingLimit`).
  */
 function createStreamingPipeline(options) {
   const o = v.plainObject('options', options);
   const ops = o.ops === undefined ? [] : o.ops;
-  if (!Array.isArray(ops)) throw typeError('ops must be an array of [method, ...args]');
+  if (!Array.isArray(ops)) throw typeError(`ops must be an array of [method, ...args], got ${v.describe(ops)}`);
   applyOps(null, ops);
-  const maxBytes = v.optionalInteger('maxBytes', o.maxBytes, 0, Number.MAX_SAFE_INTEGER) || 0;
+  const limit = stagingLimit(o, ops);
   const outputOptions = { quality: o.quality, fastMode: o.fastMode, effort: o.effort, lossless: o.lossless };
   // Validates the format and output options now, before any byte is staged.
   const [format] = outputArgs(o.format, outputOptions);
 
-  const dir = fs.mkdtempSync(path.join(o.tmpDir === undefined ? os.tmpdir() : v.path('tmpDir', o.tmpDir), 'lazy-image-stream-'));
+  const dir = stagingFolder(o.tmpDir);
   const inPath = path.join(dir, 'input');
   const outPath = path.join(dir, `output.${format}`);
-  // Removed once the readable side closes (end, error or destroy) and no output is being written.
+  const sink = fs.createWriteStream(inPath);
+  const sinkClosed = new Promise((resolve) => sink.once('close', resolve));
+  // Removed once the readable side closes (end, error or destroy), the staging file is
+  // closed and no output is being written.
   let processing = Promise.resolve();
   const readable = new PassThrough();
-  readable.once('close', () => processing.finally(() => fs.rm(dir, { recursive: true, force: true }, () => {})));
+  readable.once('close', () => {
+    sinkClosed.then(() => processing).finally(() => fs.rm(dir, { recursive: true, force: true }, () => {}));
+  });
 
   let staged = 0;
   const writable = new Transform({
     transform(chunk, _encoding, done) {
       staged += chunk.length;
-      if (maxBytes > 0 && staged > maxBytes) {
-        done(codedError(Error, 'INPUT_TOO_LARGE', `streamed input exceeds maxBytes (${maxBytes} bytes)`));
+      // The chunk that would cross the limit is refused: nothing past it reaches the disk.
+      if (limit.bytes > 0 && staged > limit.bytes) {
+        done(inputTooLarge(limit));
       } else {
         done(null, chunk);
       }
     },
   });
 
-  pipeline(writable, fs.createWriteStream(inPath), (stagingError) => {
-    if (stagingError) return readable.destroy(stagingError);
+  pipeline(writable, sink, (stagingError) => {
+    if (stagingError) return readable.destroy(stagingCoded(stagingError, dir));
     if (readable.destroyed) return undefined;
     let engine;
     try {
@@ -96,4 +169,4 @@ function createStreamingPipeline(options) {
   };
 }
 
-module.exports = { createStreamingPipeline };
+module.exports = { createStreamingPipeline, stagingLimit };

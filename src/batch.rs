@@ -1,25 +1,23 @@
-//! Many files through one recorded pipeline. Each input is mapped like `fromPath`, runs on
-//! one of a fixed set of threads and is written atomically; a bad file fails only its own
-//! entry. Without an explicit concurrency, jobs also reserve their memory budget from a
-//! pool sized to what the machine (or its cgroup) has free, so a batch of large images
-//! queues instead of exhausting memory.
+//! Many files through one recorded pipeline. Each input is mapped like `fromPath` and runs
+//! as a job of the process's queue (`jobs`), so a batch shares the one budget with every
+//! other call: the process-wide concurrency and memory gate bound it, and `concurrency`
+//! bounds this batch's jobs in flight. Each output is written atomically; a bad file fails
+//! only its own entry.
 
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
 
-use crate::codecs::{self, EncodeOptions};
+use crate::codecs::EncodeOptions;
 use crate::error::{Error, Result};
+use crate::jobs::{Jobs, MemoryGate};
+use crate::limits::Deadline;
 use crate::output;
 use crate::pipeline::{self, Pipeline};
 use crate::source::Source;
 
-/// Memory the published bound grants a job beyond its decoded frame.
-pub const JOB_OVERHEAD: u64 = 24 << 20;
-/// Share of the free memory a batch may plan to use.
-const MEMORY_SHARE: f64 = 0.75;
 pub const MAX_CONCURRENCY: usize = 1024;
 
 /// One input's result, in input order.
@@ -31,68 +29,88 @@ pub struct Outcome {
     pub result: Result<(u64, u64)>,
 }
 
-/// `concurrency`: `None` picks the core count and gates jobs by memory. `on_done` hears of
-/// each input as it finishes (its index and result), in completion order.
+/// Called as each input finishes, with its index and result, in completion order.
+pub type OnDone = Arc<dyn Fn(usize, &Result<(u64, u64)>) + Send + Sync>;
+
+struct InFlight {
+    running: usize,
+    results: Vec<Option<Result<(u64, u64)>>>,
+}
+
+type Shared = Arc<(Mutex<InFlight>, Condvar)>;
+
+fn lock(s: &Shared) -> std::sync::MutexGuard<'_, InFlight> {
+    s.0.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs every input through `jobs` and waits for all of them. `concurrency`: this batch's
+/// jobs in flight at most; `None` keeps twice the queue's concurrency in flight, enough to
+/// keep every thread busy without crowding other callers out of the queue.
 pub fn run(
+    jobs: &Arc<Jobs>,
     inputs: &[PathBuf],
     out_dir: &Path,
     pipeline: &Pipeline,
     options: &EncodeOptions,
     concurrency: Option<usize>,
-    on_done: &(dyn Fn(usize, &Result<(u64, u64)>) + Sync),
+    on_done: OnDone,
 ) -> Result<Vec<Outcome>> {
     fs::create_dir_all(out_dir)
         .map_err(|e| Error::OutputWrite { path: out_dir.to_owned(), reason: e.to_string() })?;
     let outputs = output_paths(inputs, out_dir, options.format.name());
-    let (workers, gate) = match concurrency {
-        Some(n) => (n.clamp(1, MAX_CONCURRENCY), None),
-        None => (cores(), Some(MemoryGate::new(free_memory()))),
-    };
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<(u64, u64)>>>> = inputs.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers.min(inputs.len()) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(input) = inputs.get(i) else { break };
-                let result = convert(input, &outputs[i], pipeline, options, gate.as_ref());
-                on_done(i, &result);
-                *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-            });
+    let limit = concurrency.map_or_else(|| 2 * jobs.counters().concurrency, |n| n.clamp(1, MAX_CONCURRENCY));
+    let shared: Shared = Arc::new((Mutex::new(InFlight { running: 0, results: inputs.iter().map(|_| None).collect() }), Condvar::new()));
+    let (pipeline, options) = (Arc::new(pipeline.clone()), Arc::new(options.clone()));
+    for (i, (input, out)) in inputs.iter().zip(&outputs).enumerate() {
+        {
+            let mut state = lock(&shared);
+            while state.running >= limit {
+                state = shared.1.wait(state).unwrap_or_else(|p| p.into_inner());
+            }
+            state.running += 1;
         }
-    });
+        let (input, out, p, o) = (input.clone(), out.clone(), pipeline.clone(), options.clone());
+        let (done, on_done) = (shared.clone(), on_done.clone());
+        let finish = move |result: Result<(u64, u64)>| {
+            on_done(i, &result);
+            let mut state = lock(&done);
+            state.results[i] = Some(result);
+            state.running -= 1;
+            done.1.notify_all();
+        };
+        // No watchdog: an entry's timeout comes from its own deadline checks, and its slot
+        // frees only when its work has really ended.
+        let queue = jobs.clone();
+        let work = move |_| convert(&input, &out, &p, &o, queue.memory());
+        let finish_refused = finish.clone();
+        if let Err(e) = jobs.submit(Deadline::NONE, work, finish) {
+            finish_refused(Err(e));
+        }
+    }
+    let mut state = lock(&shared);
+    while state.results.iter().any(Option::is_none) {
+        state = shared.1.wait(state).unwrap_or_else(|p| p.into_inner());
+    }
+    let results = std::mem::take(&mut state.results);
     Ok(inputs
         .iter()
         .zip(outputs)
-        .zip(slots)
-        .map(|((source, output), slot)| Outcome {
+        .zip(results)
+        .map(|((source, output), result)| Outcome {
             source: source.clone(),
             output,
-            result: slot.into_inner().unwrap_or_else(|p| p.into_inner()).unwrap_or_else(|| {
-                Err(Error::Internal("batch worker ended without a result".into()))
-            }),
+            result: result.unwrap_or_else(|| Err(Error::Internal("batch entry ended without a result".into()))),
         })
         .collect())
 }
 
-fn convert(
-    input: &Path,
-    out: &Path,
-    pipeline: &Pipeline,
-    options: &EncodeOptions,
-    gate: Option<&MemoryGate>,
-) -> Result<(u64, u64)> {
+fn convert(input: &Path, out: &Path, pipeline: &Pipeline, options: &EncodeOptions, gate: &MemoryGate) -> Result<(u64, u64)> {
     let source = Source::open(input)?;
-    let _reserved = match gate {
-        Some(gate) => {
-            let header = codecs::probe(source.bytes())?;
-            // A bomb is refused here, before it could wait for the whole pool.
-            pipeline.limits.check_dimensions(header.width, header.height)?;
-            Some(gate.reserve(header.decoded_bytes() + JOB_OVERHEAD))
-        }
-        None => None,
-    };
-    let encoded = pipeline::run(&source, pipeline, options)?;
+    if source.is_file(out) {
+        return Err(Error::OutputIsInput(out.to_owned()));
+    }
+    let deadline = pipeline.limits.deadline(Instant::now());
+    let encoded = pipeline::run_until(&source, pipeline, options, deadline, gate)?;
     drop(source);
     output::write_atomic(out, &encoded.data)?;
     Ok((encoded.metrics.bytes_in, encoded.metrics.bytes_out))
@@ -115,63 +133,10 @@ pub fn output_paths(inputs: &[PathBuf], out_dir: &Path, ext: &str) -> Vec<PathBu
         .collect()
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// Free memory for this process: the cgroup's remaining allowance when one is set (v1 or
-/// v2), otherwise the system's available memory.
-pub fn free_memory() -> u64 {
-    let mut system = sysinfo::System::new();
-    system.refresh_memory();
-    let available = system.available_memory();
-    match system.cgroup_limits() {
-        Some(cgroup) => cgroup.free_memory.min(available),
-        None => available,
-    }
-}
-
-/// A pool of bytes jobs reserve before they decode. A job larger than the whole pool still
-/// runs, alone, so nothing waits forever.
-pub struct MemoryGate {
-    capacity: u64,
-    in_use: Mutex<u64>,
-    freed: Condvar,
-}
-
-pub struct Reservation<'a> {
-    gate: &'a MemoryGate,
-    bytes: u64,
-}
-
-impl MemoryGate {
-    pub fn new(free: u64) -> MemoryGate {
-        let capacity = ((free as f64 * MEMORY_SHARE) as u64).max(JOB_OVERHEAD);
-        MemoryGate { capacity, in_use: Mutex::new(0), freed: Condvar::new() }
-    }
-
-    pub fn reserve(&self, bytes: u64) -> Reservation<'_> {
-        let bytes = bytes.min(self.capacity);
-        let mut in_use = self.in_use.lock().unwrap_or_else(|p| p.into_inner());
-        while *in_use + bytes > self.capacity {
-            in_use = self.freed.wait(in_use).unwrap_or_else(|p| p.into_inner());
-        }
-        *in_use += bytes;
-        Reservation { gate: self, bytes }
-    }
-}
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        *self.gate.in_use.lock().unwrap_or_else(|p| p.into_inner()) -= self.bytes;
-        self.gate.freed.notify_all();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codecs::test_images::photo;
+    use crate::codecs::{self, test_images::photo};
     use crate::format::Format;
     use crate::ops::{Op, ResizeSpec};
     use crate::test_support::temp_dir;
@@ -197,10 +162,12 @@ mod tests {
         p.push(Op::Resize(ResizeSpec { width: Some(32), ..Default::default() }));
         let out = dir.join("out/nested");
         for concurrency in [None, Some(1), Some(3)] {
-            let heard = Mutex::new(Vec::new());
-            let on_done = |i: usize, r: &Result<(u64, u64)>| heard.lock().unwrap().push((i, r.is_ok()));
-            let results = run(&inputs, &out, &p, &EncodeOptions::new(Format::Jpeg), concurrency, &on_done).unwrap();
-            let mut heard = heard.into_inner().unwrap();
+            let heard = Arc::new(Mutex::new(Vec::new()));
+            let log = heard.clone();
+            let on_done: OnDone = Arc::new(move |i: usize, r: &Result<(u64, u64)>| log.lock().unwrap().push((i, r.is_ok())));
+            let jobs = crate::jobs::global();
+            let results = run(jobs, &inputs, &out, &p, &EncodeOptions::new(Format::Jpeg), concurrency, on_done).unwrap();
+            let mut heard = heard.lock().unwrap().clone();
             heard.sort();
             assert_eq!(heard, [(0, true), (1, false), (2, false), (3, true)], "each input reported once");
             let codes: Vec<_> = results.iter().map(|r| r.result.as_ref().err().map(|e| e.code())).collect();
@@ -213,33 +180,28 @@ mod tests {
         }
         let written: Vec<_> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(written.len(), 2, "only finished outputs, no temp files: {written:?}");
+        // Written into its own folder, the output would replace its input: refused.
+        let same = run(crate::jobs::global(), &[dir.join("good.png")], &dir, &p, &EncodeOptions::new(Format::Png), None, Arc::new(|_, _| {})).unwrap();
+        assert_eq!(same[0].result.as_ref().err().map(|e| e.code()), Some("LAZY_OUTPUT_IS_INPUT"));
+        assert_eq!(fs::read(dir.join("good.png")).unwrap(), png, "the input is untouched");
         fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    fn the_gate_holds_jobs_to_the_pool() {
-        let gate = MemoryGate::new(((100 << 20) as f64 / MEMORY_SHARE) as u64);
-        let running = AtomicUsize::new(0);
-        let most = AtomicUsize::new(0);
-        std::thread::scope(|s| {
-            for _ in 0..6 {
-                s.spawn(|| {
-                    let _r = gate.reserve(40 << 20);
-                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                    most.fetch_max(now, Ordering::SeqCst);
-                    // Hold the reservation until a second holder arrives (or a second
-                    // passes), so the count does not depend on how threads are scheduled.
-                    let started = std::time::Instant::now();
-                    while running.load(Ordering::SeqCst) < 2 && started.elapsed().as_secs() < 1 {
-                        std::thread::yield_now();
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                    running.fetch_sub(1, Ordering::SeqCst);
-                });
-            }
+    fn a_batch_holds_to_its_concurrency() {
+        let jobs = Jobs::new(4, 64, crate::jobs::MemoryGate::new(8 << 30));
+        let dir = temp_dir("batch-bound");
+        let png = codecs::encode(photo(400, 300, false), &EncodeOptions::new(Format::Png)).unwrap();
+        let inputs: Vec<PathBuf> = (0..6).map(|i| dir.join(format!("{i}.png"))).collect();
+        inputs.iter().for_each(|f| fs::write(f, &png).unwrap());
+        let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let watch = (jobs.clone(), most.clone());
+        let on_done: OnDone = Arc::new(move |_, _| {
+            watch.1.fetch_max(watch.0.counters().running, std::sync::atomic::Ordering::SeqCst);
         });
-        assert_eq!(most.load(Ordering::SeqCst), 2);
-        // Larger than the pool: runs alone instead of waiting forever.
-        drop(gate.reserve(1 << 40));
+        let results = run(&jobs, &inputs, &dir.join("out"), &Pipeline::default(), &EncodeOptions::new(Format::Webp), Some(1), on_done).unwrap();
+        assert!(results.iter().all(|r| r.result.is_ok()));
+        assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 1, "one job at a time although the queue runs four");
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,7 +1,7 @@
 //! One error type for the whole core. The binding maps each variant once to a JS error
 //! carrying `code`, `errorCode` and `category`, so the codes below are public API.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -34,13 +34,13 @@ impl Category {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("input file not found: {}", .0.display())]
+    #[error("input file not found: {}", shown(.0))]
     FileNotFound(PathBuf),
-    #[error("cannot read input file {}: {reason}", path.display())]
+    #[error("cannot read input file {}: {reason}", shown(path))]
     FileRead { path: PathBuf, reason: String },
-    #[error("input path {} is {kind}, not a regular file", path.display())]
+    #[error("input path {} is {kind}, not a regular file", shown(path))]
     NotAFile { path: PathBuf, kind: &'static str },
-    #[error("input file {} was truncated or modified while it was being read; the result was discarded, try again once it is complete", .0.display())]
+    #[error("input file {} was truncated or modified while it was being read; the result was discarded, try again once it is complete", shown(.0))]
     SourceChanged(PathBuf),
     #[error("input is empty (0 bytes); pass the bytes of a JPEG, PNG, WebP or AVIF image")]
     EmptyInput,
@@ -67,9 +67,17 @@ pub enum Error {
     LimitExceeded { width: u64, height: u64, limit: String },
     #[error("input of {bytes} bytes exceeds the limit of {limit} bytes")]
     InputTooLarge { bytes: u64, limit: u64 },
+    #[error("input has more than {limit} {what} ({count} seen); such a file costs far more than its size suggests and is refused")]
+    TooMany { what: &'static str, count: u64, limit: u64 },
+    #[error("this job needs about {} MB of memory (decoder, frames and encoder), more than the {} MB allowed by {what}", mb(*cost), mb(*limit))]
+    MemoryExceeded { cost: u64, limit: u64, what: String },
+    #[error("{queued} image jobs are already waiting; the queue is full, retry later (or lower the load)")]
+    QueueFull { queued: usize },
     #[error("processing took longer than the {ms} ms timeout and was stopped")]
     Timeout { ms: u64 },
-    #[error("cannot write output file {}: {reason}", path.display())]
+    #[error("refusing to write the output over its own input {}; write it elsewhere", shown(.0))]
+    OutputIsInput(PathBuf),
+    #[error("cannot write output file {}: {reason}", shown(path))]
     OutputWrite { path: PathBuf, reason: String },
     #[error("internal error: {0}; please report it with the input that caused it")]
     Internal(String),
@@ -87,14 +95,39 @@ pub const CODES: &[(&str, &str, u32, Category)] = &[
     ("OUT_OF_RANGE", "LAZY_OUT_OF_RANGE", 111, Category::UserInput),
     ("CROP_OUT_OF_BOUNDS", "LAZY_CROP_OUT_OF_BOUNDS", 112, Category::UserInput),
     ("OUTPUT_WRITE", "LAZY_OUTPUT_WRITE", 120, Category::UserInput),
+    ("OUTPUT_IS_INPUT", "LAZY_OUTPUT_IS_INPUT", 121, Category::UserInput),
     ("UNSUPPORTED_FORMAT", "LAZY_UNSUPPORTED_FORMAT", 200, Category::Codec),
     ("CORRUPT_INPUT", "LAZY_CORRUPT_INPUT", 201, Category::Codec),
     ("ENCODE_FAILED", "LAZY_ENCODE_FAILED", 202, Category::Codec),
     ("LIMIT_EXCEEDED", "LAZY_LIMIT_EXCEEDED", 300, Category::ResourceLimit),
     ("INPUT_TOO_LARGE", "LAZY_INPUT_TOO_LARGE", 301, Category::ResourceLimit),
     ("TIMEOUT", "LAZY_TIMEOUT", 302, Category::ResourceLimit),
+    ("QUEUE_FULL", "LAZY_QUEUE_FULL", 303, Category::ResourceLimit),
     ("INTERNAL", "LAZY_INTERNAL", 900, Category::Internal),
 ];
+
+/// Longest path shown whole in a message; a longer one keeps its start and its file name.
+const SHOWN_PATH_CHARS: usize = 160;
+
+/// A path as a message shows it: control characters escaped, a very long one cut in the
+/// middle, so a hostile or mistaken path (a whole file passed as a path) stays readable.
+fn shown(path: &Path) -> String {
+    let escaped: String = path.to_string_lossy().chars().flat_map(|c| {
+        if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }
+    }).collect();
+    let chars: Vec<char> = escaped.chars().collect();
+    if chars.len() <= SHOWN_PATH_CHARS {
+        return escaped;
+    }
+    let head: String = chars[..SHOWN_PATH_CHARS / 2].iter().collect();
+    let tail: String = chars[chars.len() - SHOWN_PATH_CHARS / 2..].iter().collect();
+    format!("{head}…{tail} ({} characters)", chars.len())
+}
+
+/// Bytes as whole megabytes (10^6), rounded up, for messages.
+fn mb(bytes: u64) -> u64 {
+    bytes.div_ceil(1_000_000)
+}
 
 impl Error {
     fn name(&self) -> &'static str {
@@ -108,12 +141,16 @@ impl Error {
             Error::OutOfRange(_) => "OUT_OF_RANGE",
             Error::CropOutOfBounds { .. } => "CROP_OUT_OF_BOUNDS",
             Error::OutputWrite { .. } => "OUTPUT_WRITE",
+            Error::OutputIsInput(_) => "OUTPUT_IS_INPUT",
             Error::UnsupportedFormat(_) => "UNSUPPORTED_FORMAT",
             Error::CorruptInput { .. } => "CORRUPT_INPUT",
             Error::EncodeFailed { .. } => "ENCODE_FAILED",
-            Error::LimitExceeded { .. } => "LIMIT_EXCEEDED",
+            Error::LimitExceeded { .. } | Error::MemoryExceeded { .. } | Error::TooMany { .. } => {
+                "LIMIT_EXCEEDED"
+            }
             Error::InputTooLarge { .. } => "INPUT_TOO_LARGE",
             Error::Timeout { .. } => "TIMEOUT",
+            Error::QueueFull { .. } => "QUEUE_FULL",
             Error::Internal(_) => "INTERNAL",
         }
     }
@@ -170,5 +207,14 @@ mod tests {
         assert_eq!(e.code(), "LAZY_CROP_OUT_OF_BOUNDS");
         assert_eq!(e.category(), Category::UserInput);
         assert_eq!(Error::Internal("x".into()).number(), 900);
+    }
+
+    #[test]
+    fn long_or_unprintable_paths_are_shown_short() {
+        let long = PathBuf::from(format!("/tmp/{}/a.jpg", "x".repeat(65_536)));
+        let msg = Error::FileNotFound(long).to_string();
+        assert!(msg.len() < 300 && msg.contains("a.jpg") && msg.contains("65547 characters"), "{msg}");
+        let odd = Error::FileNotFound(PathBuf::from("a\nb\u{1b}[31m.jpg"));
+        assert!(!odd.to_string().contains('\u{1b}'), "{odd}");
     }
 }

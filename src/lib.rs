@@ -7,6 +7,7 @@ pub mod error;
 pub mod format;
 pub mod heap;
 pub mod image;
+pub mod jobs;
 pub mod limits;
 pub mod metadata;
 pub mod metrics;

@@ -27,22 +27,25 @@ pub struct Limits {
     pub max_pixels: u64,
     /// Encoded input size; 0 for none.
     pub max_bytes: u64,
-    /// Wall-clock budget of one output, from the call to the encoded bytes.
+    /// Wall-clock budget of one output, from the call (queueing included) to the encoded bytes.
     pub timeout: Option<Duration>,
+    /// Estimated peak memory of one job (`pipeline::cost`); 0 for none (the process's
+    /// memory gate still applies).
+    pub max_memory: u64,
     pub icc: IccPolicy,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_pixels: DEFAULT_MAX_PIXELS, max_bytes: 0, timeout: None, icc: IccPolicy::Allow }
+        Limits { max_pixels: DEFAULT_MAX_PIXELS, max_bytes: 0, timeout: None, max_memory: 0, icc: IccPolicy::Allow }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
-    /// Public uploads: 40 MP, 32 MiB, 5 s, no ICC carried.
+    /// Public uploads: 40 MP, 32 MiB, 5 s, 1 GiB of memory, no ICC carried.
     Strict,
-    /// Trusted sources: 75 MP, 48 MiB, 30 s, ICC up to 512 KiB.
+    /// Trusted sources: 75 MP, 48 MiB, 30 s, 4 GiB of memory, ICC up to 512 KiB.
     Lenient,
 }
 
@@ -61,12 +64,14 @@ impl Policy {
                 max_pixels: 40_000_000,
                 max_bytes: 32 * MIB,
                 timeout: Some(Duration::from_secs(5)),
+                max_memory: 1 << 30,
                 icc: IccPolicy::Refuse,
             },
             Policy::Lenient => Limits {
                 max_pixels: 75_000_000,
                 max_bytes: 48 * MIB,
                 timeout: Some(Duration::from_secs(30)),
+                max_memory: 4 << 30,
                 icc: IccPolicy::UpTo(512 * 1024),
             },
         }
@@ -91,6 +96,15 @@ impl Limits {
                 n => format!("{MAX_SIDE} px per side and {n} pixels"),
             };
             return Err(Error::LimitExceeded { width: width as u64, height: height as u64, limit });
+        }
+        Ok(())
+    }
+
+    /// Called with a job's estimated memory before it reserves any.
+    pub fn check_memory(&self, cost: u64) -> Result<()> {
+        if self.max_memory > 0 && cost > self.max_memory {
+            let what = "this job's maxMemory limit (raise it with limits({ maxMemory }), 0 lifts it; sanitize() policies set one)".into();
+            return Err(Error::MemoryExceeded { cost, limit: self.max_memory, what });
         }
         Ok(())
     }
@@ -125,6 +139,11 @@ impl Deadline {
 
     pub fn passed(&self) -> bool {
         self.end.is_some_and(|(at, _)| Instant::now() >= at)
+    }
+
+    /// The instant itself, `None` without a deadline.
+    pub fn at(&self) -> Option<Instant> {
+        self.end.map(|(at, _)| at)
     }
 
     /// Time left, `None` without a deadline.

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 /// Version of the metrics object's shape; raised when a field changes meaning or goes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metrics {
@@ -32,6 +32,10 @@ pub struct Metrics {
     pub metadata_stripped: bool,
     /// Non-fatal refusals of the limits policy, e.g. `icc_refused`.
     pub policy_violations: Vec<&'static str>,
+    /// Bytes the job reserved from the memory gate (its estimated peak, `pipeline::cost`).
+    pub memory_estimate: u64,
+    /// Milliseconds the job waited in the queue before a thread took it.
+    pub queue_ms: f64,
 }
 
 /// Milliseconds since `start`, then restarts it.

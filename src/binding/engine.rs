@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::bindgen_prelude::{Buffer, Object};
 use napi::Env;
 use napi_derive::napi;
 
 use super::errors;
-use super::task::{BatchTask, ProgressCallback, RunTask};
+use super::task::{self, ProgressCallback};
 use super::ImageInfo;
 use crate::codecs::{self, EncodeOptions};
 use crate::error::Error;
@@ -40,11 +40,14 @@ impl NativeEngine {
         Ok(NativeEngine { source, pipeline: Pipeline::default() })
     }
 
-    /// Shares the caller's Buffer: napi keeps a reference to it until the engine and every
-    /// task using it are gone, so its bytes are read in place, never copied.
+    /// Copies the caller's bytes (the encoded file, not pixels) into memory this process
+    /// owns. Holding a napi reference does not stop JS from detaching, transferring or
+    /// shrinking the buffer's memory, and Node-API has no way to pin it, so reading it in
+    /// place later (a job on a worker, `dimensions()` after a GC) could read freed memory.
+    /// This path is outside the zero-copy contract; `fromPath` maps instead.
     #[napi(factory)]
     pub fn from_buffer(env: Env, data: Buffer) -> napi::Result<NativeEngine> {
-        let source = Source::borrowed(Arc::new(data)).map_err(|e| errors::to_js(&env, &e))?;
+        let source = Source::borrowed(Arc::new(data.to_vec())).map_err(|e| errors::to_js(&env, &e))?;
         Ok(NativeEngine { source, pipeline: Pipeline::default() })
     }
 
@@ -121,8 +124,11 @@ impl NativeEngine {
 
     /// Absent values stay as they are; 0 lifts a limit. Validated in JS.
     #[napi]
-    pub fn limits(&mut self, max_pixels: Option<f64>, max_bytes: Option<f64>, timeout_ms: Option<f64>) {
+    pub fn limits(&mut self, max_pixels: Option<f64>, max_bytes: Option<f64>, timeout_ms: Option<f64>, max_memory: Option<f64>) {
         let limits = &mut self.pipeline.limits;
+        if let Some(n) = max_memory {
+            limits.max_memory = n as u64;
+        }
         if let Some(n) = max_pixels {
             limits.max_pixels = n as u64;
         }
@@ -162,35 +168,33 @@ impl NativeEngine {
         codecs::probe(self.source.bytes()).map(ImageInfo::from).map_err(|e| errors::to_js(&env, &e))
     }
 
-    /// Runs the pipeline on the libuv pool. With `out_path` the result is written there
-    /// atomically and only its size comes back.
+    /// Queues the pipeline as a job (see `crate::jobs`). With `out_path` the result is
+    /// written there atomically and only its size comes back.
     #[napi(ts_return_type = "Promise<RunResult>")]
     #[allow(clippy::too_many_arguments)]
-    pub fn run(
+    pub fn run<'env>(
         &self,
+        env: &'env Env,
         format: String,
         quality: Option<u32>,
         fast_mode: bool,
         effort: Option<u32>,
         lossless: bool,
         out_path: Option<String>,
-    ) -> napi::Result<AsyncTask<RunTask>> {
-        Ok(AsyncTask::new(RunTask {
-            source: self.source.clone(),
-            pipeline: self.pipeline.clone(),
-            options: encode_options(&format, quality, fast_mode, effort, lossless)?,
-            out_path: out_path.map(Into::into),
-        }))
+    ) -> napi::Result<Object<'env>> {
+        let options = encode_options(&format, quality, fast_mode, effort, lossless)?;
+        task::run(env, self.source.clone(), self.pipeline.clone(), options, out_path.map(Into::into))
     }
 
     /// Applies this engine's operations to every file in `inputs` (each mapped like
-    /// `fromPath`) on a thread pool of its own, writing each result into `out_dir`.
-    /// `concurrency` 0 picks a default from the cores and the free memory; `on_progress`
-    /// is called as each input finishes.
+    /// `fromPath`) as jobs of the process's queue, writing each result into `out_dir`.
+    /// `concurrency` 0 leaves the bound to the queue; `on_progress` is called as each
+    /// input finishes.
     #[napi(ts_return_type = "Promise<BatchEntry[]>")]
     #[allow(clippy::too_many_arguments)]
-    pub fn process_batch(
+    pub fn process_batch<'env>(
         &self,
+        env: &'env Env,
         inputs: Vec<String>,
         out_dir: String,
         format: String,
@@ -200,15 +204,11 @@ impl NativeEngine {
         lossless: bool,
         concurrency: u32,
         on_progress: Option<ProgressCallback>,
-    ) -> napi::Result<AsyncTask<BatchTask>> {
-        Ok(AsyncTask::new(BatchTask {
-            inputs: inputs.into_iter().map(Into::into).collect(),
-            out_dir: out_dir.into(),
-            pipeline: self.pipeline.clone(),
-            options: encode_options(&format, quality, fast_mode, effort, lossless)?,
-            concurrency: (concurrency > 0).then_some(concurrency as usize),
-            on_progress,
-        }))
+    ) -> napi::Result<Object<'env>> {
+        let options = encode_options(&format, quality, fast_mode, effort, lossless)?;
+        let inputs = inputs.into_iter().map(Into::into).collect();
+        let concurrency = (concurrency > 0).then_some(concurrency as usize);
+        task::batch(env, inputs, out_dir.into(), self.pipeline.clone(), options, concurrency, on_progress)
     }
 }
 

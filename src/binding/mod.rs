@@ -86,6 +86,50 @@ pub fn error_codes() -> Vec<ErrorCodeEntry> {
         .collect()
 }
 
+/// Sets how many image jobs run at once in this process (at least 1) when given; returns
+/// the value in force.
+#[napi]
+pub fn concurrency(jobs: Option<u32>) -> u32 {
+    let queue = crate::jobs::global();
+    match jobs {
+        Some(n) => queue.set_concurrency(n as usize) as u32,
+        None => queue.counters().concurrency as u32,
+    }
+}
+
+#[napi(object)]
+pub struct JobCounters {
+    pub queued: u32,
+    pub running: u32,
+    /// Jobs still running whose caller already had a timeout.
+    pub abandoned: u32,
+    pub concurrency: u32,
+    pub memory_reserved: f64,
+    pub memory_capacity: f64,
+}
+
+/// What the process's image queue holds right now.
+#[napi]
+pub fn counters() -> JobCounters {
+    let c = crate::jobs::global().counters();
+    JobCounters {
+        queued: c.queued as u32,
+        running: c.running as u32,
+        abandoned: c.abandoned as u32,
+        concurrency: c.concurrency as u32,
+        memory_reserved: c.memory_reserved as f64,
+        memory_capacity: c.memory_capacity as f64,
+    }
+}
+
+/// Removes temporary output files that a killed process left in `dir` (see
+/// `output::sweep`); returns how many were removed.
+#[napi]
+pub fn sweep_temp_files(env: Env, dir: String, stale_ms: f64) -> napi::Result<u32> {
+    let stale = std::time::Duration::from_millis(stale_ms.max(0.0) as u64);
+    crate::output::sweep(std::path::Path::new(&dir), stale).map_err(|e| errors::to_js(&env, &e))
+}
+
 #[napi]
 pub fn native_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()

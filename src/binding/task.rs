@@ -1,27 +1,64 @@
-//! The async task: runs on a libuv worker, resolves on the JS thread.
+//! Jobs: each output is a job of the process's queue (`crate::jobs`), run on its threads
+//! and settled on the JS thread through a deferred promise.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, Object};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Env, Status, Task};
+use napi::{Env, Status};
 use napi_derive::napi;
 
 use super::errors;
 use crate::batch;
 use crate::codecs::EncodeOptions;
 use crate::error::{Error, Result};
+use crate::jobs;
 use crate::metrics::{self, Metrics};
 use crate::output;
 use crate::pipeline::{self, Encoded, Pipeline};
 use crate::source::Source;
 
-/// One output of an engine: owns clones of its source and pipeline.
-pub struct RunTask {
-    pub source: Source,
-    pub pipeline: Pipeline,
-    pub options: EncodeOptions,
-    pub out_path: Option<PathBuf>,
+/// A promise settled from any thread with a core result, turned into a JS value (or a
+/// coded JS error) on the JS thread.
+fn promise<'env, T: Send + 'static, J: napi::bindgen_prelude::ToNapiValue + 'static>(
+    env: &'env Env,
+    into_js: fn(T) -> J,
+) -> napi::Result<(impl FnOnce(Result<T>) + Send + 'static, Object<'env>)> {
+    type Resolver<J> = Box<dyn FnOnce(Env) -> napi::Result<J> + Send>;
+    let (deferred, promise) = env.create_deferred::<J, Resolver<J>>()?;
+    let settle = move |result: Result<T>| {
+        deferred.resolve(Box::new(move |env: Env| result.map(into_js).map_err(|e| errors::to_js(&env, &e))));
+    };
+    Ok((settle, promise))
+}
+
+/// Queues one output of an engine; the promise settles with its result, or with the
+/// timeout at the deadline while the work itself runs on until it stops.
+pub fn run<'env>(
+    env: &'env Env,
+    source: Source,
+    pipeline: Pipeline,
+    options: EncodeOptions,
+    out_path: Option<PathBuf>,
+) -> napi::Result<Object<'env>> {
+    let (settle, promise) = promise(env, RunResult::from_core)?;
+    let deadline = pipeline.limits.deadline(Instant::now());
+    let queue = jobs::global().clone();
+    let work = move |started: jobs::Started| {
+        if out_path.as_deref().is_some_and(|p| source.is_file(p)) {
+            return Err(Error::OutputIsInput(out_path.unwrap_or_default()));
+        }
+        let Encoded { data, mut metrics } = pipeline::run_until(&source, &pipeline, &options, deadline, queue.memory())?;
+        metrics.queue_ms = started.queue_ms;
+        match &out_path {
+            Some(path) => output::write_atomic(path, &data).map(|_| (None, metrics)),
+            None => Ok((Some(data), metrics)),
+        }
+    };
+    jobs::global().submit(deadline, work, settle).map_err(|e| errors::to_js(env, &e))?;
+    Ok(promise)
 }
 
 #[napi(object)]
@@ -45,6 +82,10 @@ pub struct JsMetrics {
     pub icc_preserved: bool,
     pub metadata_stripped: bool,
     pub policy_violations: Vec<String>,
+    /// Bytes reserved from the memory gate: the job's estimated peak.
+    pub memory_estimate: f64,
+    /// Milliseconds spent waiting in the queue.
+    pub queue_ms: f64,
     /// Version of this object's shape.
     pub version: u32,
 }
@@ -70,6 +111,8 @@ impl From<Metrics> for JsMetrics {
             icc_preserved: m.icc_preserved,
             metadata_stripped: m.metadata_stripped,
             policy_violations: m.policy_violations.into_iter().map(String::from).collect(),
+            memory_estimate: m.memory_estimate as f64,
+            queue_ms: m.queue_ms,
             version: metrics::VERSION,
         }
     }
@@ -82,25 +125,9 @@ pub struct RunResult {
     pub metrics: JsMetrics,
 }
 
-impl Task for RunTask {
-    /// The core's error travels as a value so `resolve` can build a coded JS error.
-    type Output = Result<(Option<Vec<u8>>, Metrics)>;
-    type JsValue = RunResult;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        let run = || -> Result<(Option<Vec<u8>>, Metrics)> {
-            let Encoded { data, metrics } = pipeline::run(&self.source, &self.pipeline, &self.options)?;
-            match &self.out_path {
-                Some(path) => output::write_atomic(path, &data).map(|_| (None, metrics)),
-                None => Ok((Some(data), metrics)),
-            }
-        };
-        Ok(run())
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<RunResult> {
-        let (data, metrics) = output.map_err(|e: Error| errors::to_js(&env, &e))?;
-        Ok(RunResult { data: data.map(Buffer::from), metrics: metrics.into() })
+impl RunResult {
+    fn from_core((data, metrics): (Option<Vec<u8>>, Metrics)) -> RunResult {
+        RunResult { data: data.map(Buffer::from), metrics: metrics.into() }
     }
 }
 
@@ -116,15 +143,6 @@ pub struct BatchProgress {
 
 /// A JS function called with a `BatchProgress`, from the batch's threads.
 pub type ProgressCallback = ThreadsafeFunction<BatchProgress, (), BatchProgress, Status, false>;
-
-pub struct BatchTask {
-    pub inputs: Vec<PathBuf>,
-    pub out_dir: PathBuf,
-    pub pipeline: Pipeline,
-    pub options: EncodeOptions,
-    pub concurrency: Option<usize>,
-    pub on_progress: Option<ProgressCallback>,
-}
 
 /// One input's result; the error fields are set exactly when `success` is false.
 #[napi(object)]
@@ -170,30 +188,36 @@ impl From<batch::Outcome> for BatchEntry {
     }
 }
 
-impl Task for BatchTask {
-    type Output = Result<Vec<batch::Outcome>>;
-    type JsValue = Vec<BatchEntry>;
-
-    /// Runs on one libuv worker, which drives the batch's own threads.
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        let done = std::sync::atomic::AtomicU32::new(0);
-        let total = self.inputs.len() as u32;
-        let report = |i: usize, result: &Result<(u64, u64)>| {
-            let Some(callback) = &self.on_progress else { return };
-            let progress = BatchProgress {
-                done: done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
-                total,
-                source: self.inputs[i].to_string_lossy().into_owned(),
-                success: result.is_ok(),
-                code: result.as_ref().err().map(|e| e.code().to_string()),
-            };
-            callback.call(progress, ThreadsafeFunctionCallMode::NonBlocking);
+/// Runs a batch: a thread of its own feeds the inputs to the queue and waits for them
+/// (it holds no job slot), then settles the promise.
+#[allow(clippy::too_many_arguments)]
+pub fn batch<'env>(
+    env: &'env Env,
+    inputs: Vec<PathBuf>,
+    out_dir: PathBuf,
+    pipeline: Pipeline,
+    options: EncodeOptions,
+    concurrency: Option<usize>,
+    on_progress: Option<ProgressCallback>,
+) -> napi::Result<Object<'env>> {
+    let (settle, promise) = promise(env, |outcomes: Vec<batch::Outcome>| outcomes.into_iter().map(BatchEntry::from).collect::<Vec<_>>())?;
+    let names: Vec<String> = inputs.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let total = inputs.len() as u32;
+    let done = std::sync::atomic::AtomicU32::new(0);
+    let report: batch::OnDone = Arc::new(move |i, result| {
+        let Some(callback) = &on_progress else { return };
+        let progress = BatchProgress {
+            done: done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+            total,
+            source: names[i].clone(),
+            success: result.is_ok(),
+            code: result.as_ref().err().map(|e| e.code().to_string()),
         };
-        Ok(batch::run(&self.inputs, &self.out_dir, &self.pipeline, &self.options, self.concurrency, &report))
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Vec<BatchEntry>> {
-        let outcomes = output.map_err(|e: Error| errors::to_js(&env, &e))?;
-        Ok(outcomes.into_iter().map(BatchEntry::from).collect())
-    }
+        callback.call(progress, ThreadsafeFunctionCallMode::NonBlocking);
+    });
+    std::thread::Builder::new()
+        .name("lazy-image-batch".into())
+        .spawn(move || settle(batch::run(jobs::global(), &inputs, &out_dir, &pipeline, &options, concurrency, report)))
+        .map_err(|e| errors::to_js(env, &Error::Internal(format!("cannot start a batch thread: {e}"))))?;
+    Ok(promise)
 }

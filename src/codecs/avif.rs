@@ -32,6 +32,7 @@ struct Parsed<'a> {
 
 impl<'a> Parsed<'a> {
     fn new(bytes: &'a [u8]) -> Result<Parsed<'a>> {
+        check_item_counts(bytes)?;
         // SAFETY: the decoder comes from libavif and is checked by `Owned::new`; it reads
         // `bytes` only while `Parsed` lives, which the borrow ties to `bytes`.
         unsafe {
@@ -63,9 +64,19 @@ impl<'a> Parsed<'a> {
         unsafe { (*self.decoder.0).alphaPresent != 0 }
     }
 
+    /// The frame may not hold more pixels than the container declared (`ispe`), which the
+    /// caller's limits have passed: dav1d is told so (libavif hands `imageSizeLimit` to it as
+    /// its frame size limit) and refuses a larger frame before allocating it.
     fn decode_first_frame(&mut self) -> Result<()> {
+        let (width, height) = (self.image().width, self.image().height);
         // SAFETY: the decoder is alive and parsed; its input is still borrowed.
-        self.check(unsafe { sys::avifDecoderNextImage(self.decoder.0) })
+        unsafe { (*self.decoder.0).imageSizeLimit = width.saturating_mul(height).max(1) };
+        self.check(unsafe { sys::avifDecoderNextImage(self.decoder.0) })?;
+        let frame = (self.image().width, self.image().height);
+        if frame != (width, height) {
+            return Err(Error::corrupt(NAME, format!("the AV1 frame is {}x{} but the container declares {width}x{height}", frame.0, frame.1)));
+        }
+        Ok(())
     }
 
     /// libavif's result as ours; a file declaring more pixels than libavif will decode is a
@@ -82,6 +93,54 @@ impl<'a> Parsed<'a> {
             None => Error::corrupt(NAME, reason),
         })
     }
+}
+
+/// Most entries an item table (`iinf`, `iloc`, `ipma`) may list. libavif's lookups over
+/// them are quadratic: 40 000 items took 2.6 s to parse, on the JS thread for
+/// `dimensions()`. A large tiled image has a few hundred.
+pub const MAX_ITEMS: u64 = 4096;
+
+/// Reads the entry counts of the item tables in the `meta` box and refuses files listing
+/// more than `MAX_ITEMS`, before libavif parses them. Malformed boxes are left to libavif.
+fn check_item_counts(bytes: &[u8]) -> Result<()> {
+    let Some(meta) = boxes(bytes).find(|(kind, _)| kind == b"meta").map(|(_, body)| body) else { return Ok(()) };
+    for (kind, body) in boxes(meta.get(4..).unwrap_or_default()) {
+        let version = body.first().copied().unwrap_or(0);
+        let count = match &kind {
+            b"iinf" if version == 0 => be(body.get(4..6)),
+            b"iinf" | b"ipma" => be(body.get(4..8)),
+            b"iloc" if version < 2 => be(body.get(6..8)),
+            b"iloc" => be(body.get(6..10)),
+            _ => None,
+        };
+        if let Some(count) = count.filter(|&n| n > MAX_ITEMS) {
+            let what = match &kind { b"ipma" => "item property associations (AVIF)", b"iloc" => "item locations (AVIF)", _ => "items (AVIF)" };
+            return Err(Error::TooMany { what, count, limit: MAX_ITEMS });
+        }
+    }
+    Ok(())
+}
+
+/// A big-endian number of 2, 4 or 8 bytes.
+fn be(bytes: Option<&[u8]>) -> Option<u64> {
+    bytes.map(|b| b.iter().fold(0u64, |n, &byte| (n << 8) | byte as u64))
+}
+
+/// The ISO-BMFF boxes in `bytes`: (type, body). Stops at the first malformed header.
+fn boxes(bytes: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        let size = be(rest.get(..4))?;
+        let kind: [u8; 4] = rest.get(4..8)?.try_into().ok()?;
+        let (header, size) = match size {
+            0 => (8, rest.len() as u64),
+            1 => (16, be(rest.get(8..16))?),
+            n => (8, n),
+        };
+        let body = rest.get(header..usize::try_from(size).ok()?)?;
+        rest = &rest[size as usize..];
+        Some((kind, body))
+    })
 }
 
 /// The size in libavif's "dimensions are too large [W x H]" diagnostic.
@@ -110,8 +169,22 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         has_alpha: parsed.has_alpha(),
         orientation: orientation(img),
         has_icc: found.icc.is_some(),
+        decoder_bytes: yuv_bytes(img, parsed.has_alpha()),
     };
     Ok((header, found))
+}
+
+/// dav1d's decoded frame, held whole while it is converted: the YUV planes (and alpha) at
+/// the stored depth.
+fn yuv_bytes(img: &sys::avifImage, alpha: bool) -> u64 {
+    let luma = img.width as u64 * img.height as u64 * if img.depth > 8 { 2 } else { 1 };
+    let chroma = match img.yuvFormat {
+        sys::AVIF_PIXEL_FORMAT_YUV444 => 2 * luma,
+        sys::AVIF_PIXEL_FORMAT_YUV422 => luma,
+        sys::AVIF_PIXEL_FORMAT_YUV420 => luma / 2,
+        _ => 0,
+    };
+    luma + chroma + if alpha { luma } else { 0 }
 }
 
 /// The EXIF orientation (1–8) that the irot and imir boxes describe; in AVIF these boxes,
@@ -391,5 +464,26 @@ mod tests {
         bomb[ispe..ispe + 8].copy_from_slice(&[0, 0, 0x9c, 0x40, 0, 0, 0x9c, 0x40]); // 40000 x 40000
         let refused = probe(&bomb);
         assert!(matches!(refused, Err(Error::LimitExceeded { width: 40_000, height: 40_000, .. })), "{refused:?}");
+
+        // A small ispe around a larger AV1 frame: dav1d refuses the frame instead of
+        // allocating what the limits never saw.
+        let mut small = bytes.clone();
+        small[ispe..ispe + 8].copy_from_slice(&[0, 0, 0, 16, 0, 0, 0, 16]);
+        assert_eq!(probe(&small).unwrap().0.width, 16);
+        let refused = decode(&small, &DecodeContext::default());
+        assert!(matches!(refused, Err(Error::CorruptInput { .. })), "{refused:?}");
+    }
+
+    #[test]
+    fn item_tables_longer_than_the_limit_are_refused_before_libavif_parses_them() {
+        let bytes = encode(&photo(16, 16, false), &fast(50), None, None).unwrap();
+        assert!(check_item_counts(&bytes).is_ok());
+        let iinf = bytes.windows(4).position(|w| w == b"iinf").unwrap() + 4;
+        let mut many = bytes.clone();
+        assert_eq!(many[iinf], 0, "libavif writes iinf version 0: a 16-bit count");
+        many[iinf + 4..iinf + 6].copy_from_slice(&[0xFF, 0xFF]);
+        let err = probe(&many).unwrap_err();
+        assert_eq!(err.code(), "LAZY_LIMIT_EXCEEDED");
+        assert!(err.to_string().contains("65535"), "{err}");
     }
 }

@@ -4,6 +4,7 @@
 //! it runs under `catch_unwind`. Its warnings (truncated data, bad Huffman codes) are
 //! promoted to errors here: a server should refuse a damaged upload, not serve grey blocks.
 
+use std::cell::Cell;
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
@@ -32,13 +33,17 @@ const COM: u8 = 0xFE;
 /// the metadata is read in place by `header_segments`, not saved by libjpeg, which copies
 /// saved markers byte by byte (photos from editors carry megabytes of XMP in APP1).
 pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
-    let (width, height) = guarded(|| {
+    let (width, height) = guarded(Deadline::NONE, || {
         let d = Decompress::with_err(strict_error_mgr()).from_mem(bytes).map_err(|e| Error::corrupt(NAME, e))?;
         Ok((d.width() as u32, d.height() as u32))
     })?;
     let mut found = Found::default();
     let mut app2 = Vec::new();
+    let mut decoder_bytes = 0;
     for (marker, contents) in header_segments(bytes) {
+        if let Some(progressive) = frame_kind(marker) {
+            decoder_bytes = if progressive { coefficient_bytes(contents) } else { 0 };
+        }
         match (marker, contents.strip_prefix(EXIF_PREFIX)) {
             (APP1, Some(tiff)) if found.exif.is_none() => found.exif = Some(tiff.to_vec()),
             (APP1, Some(_)) => {}
@@ -57,8 +62,31 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         has_alpha: false,
         orientation: found.exif.as_deref().and_then(exif::orientation).unwrap_or(1),
         has_icc,
+        decoder_bytes,
     };
     Ok((header, found))
+}
+
+/// For a start-of-frame marker, whether it is progressive; `None` for other markers.
+fn frame_kind(marker: u8) -> Option<bool> {
+    match marker {
+        0xC4 | 0xC8 | 0xCC => None, // DHT, JPG, DAC share the range
+        0xC0..=0xCF => Some(matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE)),
+        _ => None,
+    }
+}
+
+/// The whole-image coefficient buffer libjpeg keeps for a progressive file: 64 two-byte
+/// coefficients per 8x8 block of every component, at its sampling (`SOF` contents).
+fn coefficient_bytes(sof: &[u8]) -> u64 {
+    let (Some(&[_, h1, h2, w1, w2, n]), Some(comps)) = (sof.get(..6).map(|b| <&[u8; 6]>::try_from(b).unwrap()), sof.get(6..)) else {
+        return 0;
+    };
+    let (height, width) = (u16::from_be_bytes([h1, h2]) as u64, u16::from_be_bytes([w1, w2]) as u64);
+    let factors: Vec<(u64, u64)> = comps.chunks_exact(3).take(n as usize).map(|c| ((c[1] >> 4).max(1) as u64, (c[1] & 15).max(1) as u64)).collect();
+    let hmax = factors.iter().map(|f| f.0).max().unwrap_or(1);
+    let vmax = factors.iter().map(|f| f.1).max().unwrap_or(1);
+    factors.iter().map(|&(h, v)| (width * h).div_ceil(hmax * 8) * (height * v).div_ceil(vmax * 8) * 128).sum()
 }
 
 /// The marker segments between SOI and the first scan, as (marker, contents), borrowed from
@@ -85,7 +113,7 @@ fn header_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
 /// is converted with the source's CMYK profile when it has one.
 pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
     let target = ctx.target;
-    guarded(|| {
+    guarded(ctx.deadline, || {
         let mut d = Decompress::with_err(strict_error_mgr())
             .with_markers(DECODE_MARKERS)
             .from_reader(source.reader())
@@ -191,8 +219,36 @@ fn encode_error(e: std::io::Error) -> Error {
     Error::encode(NAME, e)
 }
 
-fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p, |m| Error::corrupt(NAME, m))))
+/// Most scans a progressive JPEG may have. Encoders write about ten; a file of a few
+/// hundred kilobytes with thousands of scans costs minutes of CPU, each scan one more pass
+/// over every coefficient. libjpeg-turbo's TurboJPEG API suggests the same limit.
+pub const MAX_SCANS: u32 = 500;
+
+thread_local! {
+    /// The scans the decode on this thread has started, its scan limit and its deadline:
+    /// libjpeg announces each start of scan to `on_message`, which checks them there.
+    static SCANS: Cell<(u32, u32, Deadline)> = const { Cell::new((0, MAX_SCANS, Deadline::NONE)) };
+}
+
+/// Runs a libjpeg call: its errors (and the scan watch's) unwind out of the handlers.
+fn guarded<T>(deadline: Deadline, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    SCANS.set((0, SCANS.get().1, deadline));
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| match p.downcast::<Error>() {
+        Ok(e) => Err(*e),
+        Err(p) => Err(Error::from_panic(p, |m| Error::corrupt(NAME, m))),
+    })
+}
+
+/// Counts a start of scan; stops the decode past the scan limit or the deadline.
+fn watch_scan() {
+    let (scans, limit, deadline) = SCANS.get();
+    SCANS.set((scans + 1, limit, deadline));
+    if scans + 1 > limit {
+        resume_unwind(Box::new(Error::TooMany { what: "scans (progressive JPEG)", count: scans as u64 + 1, limit: limit as u64 }));
+    }
+    if deadline.passed() {
+        resume_unwind(Box::new(deadline.error()));
+    }
 }
 
 fn guarded_encode(f: impl FnOnce() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
@@ -219,6 +275,9 @@ extern "C-unwind" fn on_message(cinfo: &mut ffi::jpeg_common_struct, level: c_in
     // Level -1 is a warning about corrupt data; extraneous bytes between markers are benign.
     // SAFETY: libjpeg always sets `err` before calling a handler.
     let code = unsafe { (*cinfo.err).msg_code };
+    if code == ffi::JTRC_SOS as c_int {
+        watch_scan();
+    }
     if level < 0 && code != ffi::JWRN_EXTRANEOUS_DATA as c_int {
         resume_unwind(Box::new(message(cinfo)));
     }
@@ -402,6 +461,32 @@ mod tests {
         let searched = encode_at(false, Some(9));
         assert_eq!((sof(&default), sof(&searched)), (Some(0xC2), Some(0xC2)));
         assert!(searched.len() <= default.len(), "{} > {}", searched.len(), default.len());
+    }
+
+    #[test]
+    fn scans_beyond_the_limit_and_the_deadline_stop_a_progressive_decode() {
+        let progressive = sample(80, false);
+        assert!(decode_bytes(&progressive, None).is_ok());
+        let limit = SCANS.get().1;
+        SCANS.set((0, 3, Deadline::NONE));
+        let err = decode_bytes(&progressive, None).unwrap_err();
+        SCANS.set((0, limit, Deadline::NONE));
+        assert_eq!(err.code(), "LAZY_LIMIT_EXCEEDED");
+        assert!(err.to_string().contains("scans"), "{err}");
+        let passed = crate::limits::Limits { timeout: Some(std::time::Duration::from_nanos(1)), ..Default::default() }
+            .deadline(std::time::Instant::now());
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        let ctx = DecodeContext { deadline: passed, ..Default::default() };
+        let err = decode(&crate::codecs::tests::source(progressive), &ctx).unwrap_err();
+        assert_eq!(err.code(), "LAZY_TIMEOUT");
+    }
+
+    #[test]
+    fn a_progressive_header_declares_its_coefficient_buffer() {
+        let (progressive, baseline) = (probe(&sample(80, false)).unwrap().0, probe(&sample(80, true)).unwrap().0);
+        // 256x192 at 4:2:0: 32x24 luma blocks and two 16x12 chroma planes of 128 bytes each.
+        assert_eq!(progressive.decoder_bytes, (32 * 24 + 2 * 16 * 12) * 128);
+        assert_eq!(baseline.decoder_bytes, 0);
     }
 
     #[test]

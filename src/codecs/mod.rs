@@ -25,6 +25,10 @@ pub struct Header {
     /// EXIF orientation 1–8 (1 when absent or unreadable).
     pub orientation: u8,
     pub has_icc: bool,
+    /// What the decoder holds besides the rows it delivers, whatever the target size: a
+    /// progressive JPEG's coefficients, an interlaced PNG's whole frame, an AVIF's YUV
+    /// frame, an animation's canvas. Part of a job's memory cost (`pipeline::cost`).
+    pub decoder_bytes: u64,
 }
 
 impl Header {

@@ -24,20 +24,50 @@ const OXIPNG_EFFORT: u8 = 7;
 /// iCCP or text chunk can inflate a thousandfold; beyond this, the chunk is dropped.
 const METADATA_BYTES: usize = 8 << 20;
 
+/// Most ancillary chunks (text, private, ...) a PNG may carry before its image data. A
+/// flood of tiny chunks costs time and memory per chunk however small each is; libpng
+/// keeps at most 1000 unknown chunks by default.
+pub const MAX_METADATA_CHUNKS: u64 = 4096;
+
 fn decoder<R: BufRead + Seek>(reader: R) -> Decoder<R> {
-    Decoder::new_with_limits(reader, Limits { bytes: METADATA_BYTES })
+    let mut d = Decoder::new_with_limits(reader, Limits { bytes: METADATA_BYTES });
+    // Text is never carried into an output; `scan_chunks` notes that it is there.
+    d.set_ignore_text_chunk(true);
+    d
+}
+
+/// Walks the chunk headers before the first IDAT: whether there is text, refusing a file
+/// with more than `MAX_METADATA_CHUNKS` ancillary chunks. Malformed data is left to the
+/// decoder.
+fn scan_chunks(bytes: &[u8]) -> Result<bool> {
+    let (mut pos, mut ancillary, mut text) = (8usize, 0u64, false);
+    while let Some(head) = bytes.get(pos..pos + 8) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let kind = &head[4..8];
+        if kind == b"IDAT" {
+            break;
+        }
+        if kind[0].is_ascii_lowercase() {
+            ancillary += 1;
+            text |= matches!(kind, b"tEXt" | b"zTXt" | b"iTXt");
+        }
+        if ancillary > MAX_METADATA_CHUNKS {
+            return Err(Error::TooMany { what: "metadata chunks before the image data (PNG)", count: ancillary, limit: MAX_METADATA_CHUNKS });
+        }
+        pos = pos.saturating_add(12).saturating_add(len);
+    }
+    Ok(text)
 }
 
 /// The header and the chunks before the image data, from one `read_info`.
 pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
+    let text = scan_chunks(bytes)?;
     let reader = decoder(Cursor::new(bytes)).read_info().map_err(|e| Error::corrupt(NAME, e))?;
     let info = reader.info();
     let found = Found {
         icc: info.icc_profile.as_deref().map(<[u8]>::to_vec),
         exif: info.exif_metadata.as_deref().map(<[u8]>::to_vec),
-        other: !(info.uncompressed_latin1_text.is_empty()
-            && info.compressed_latin1_text.is_empty()
-            && info.utf8_text.is_empty()),
+        other: text,
     };
     let header = Header {
         format: Format::Png,
@@ -46,6 +76,8 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         has_alpha: matches!(info.color_type, ColorType::Rgba | ColorType::GrayscaleAlpha) || info.trns.is_some(),
         orientation: found.exif.as_deref().and_then(exif::orientation).unwrap_or(1),
         has_icc: found.icc.is_some(),
+        // Adam7 passes are decoded into one whole frame (see `decode`).
+        decoder_bytes: if info.interlaced { info.width as u64 * info.height as u64 * 4 } else { 0 },
     };
     Ok((header, found))
 }
@@ -54,6 +86,7 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
 /// interlaced files deliver their rows in passes and are decoded whole, then resampled.
 pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
     let target = ctx.target;
+    scan_chunks(source.bytes())?;
     let mut d = decoder(source.reader());
     d.set_transformations(Transformations::normalize_to_color8());
     let mut reader = d.read_info().map_err(|e| Error::corrupt(NAME, e))?;
@@ -63,20 +96,17 @@ pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
     let row_len = width as usize * channels as usize;
     if reader.info().interlaced {
         // Adam7 delivers rows in passes: decode the frame whole, then resample it.
+        // Grey frames are decoded into the front of the RGB(A) frame and widened in place,
+        // so only one full-size buffer is held.
         let size = reader.output_buffer_size().ok_or_else(|| Error::corrupt(NAME, "image size overflows memory"))?;
-        let mut frame = vec![0; size];
-        reader.next_frame(&mut frame).map_err(|e| Error::corrupt(NAME, e))?;
-        let image = match color {
-            ColorType::Rgb | ColorType::Rgba => Image::new(width, height, channels, frame),
-            _ => {
-                let mut data = vec![0; row_len * height as usize];
-                let src_len = frame.len() / height as usize;
-                for (dst, src) in data.chunks_exact_mut(row_len).zip(frame.chunks_exact(src_len)) {
-                    expand(src, color, dst);
-                }
-                Image::new(width, height, channels, data)
-            }
-        };
+        let out_len = row_len * height as usize;
+        let mut frame = vec![0; out_len.max(size)];
+        reader.next_frame(&mut frame[..size]).map_err(|e| Error::corrupt(NAME, e))?;
+        if !matches!(color, ColorType::Rgb | ColorType::Rgba) {
+            widen_in_place(&mut frame, size / height as usize, row_len, color);
+        }
+        frame.truncate(out_len);
+        let image = Image::new(width, height, channels, frame);
         return match target {
             Some(t) => resize::scale(image, (t.width, t.height), t.kernel),
             None => Ok(image),
@@ -120,6 +150,23 @@ fn expand(src: &[u8], color: ColorType, dst: &mut [u8]) {
         }
         // RGB, RGBA; palettes were expanded by the decoder's transformations.
         _ => dst.copy_from_slice(&src[..dst.len()]),
+    }
+}
+
+/// Grey or grey+alpha rows of `src_len` bytes at the front of `frame` into RGB or RGBA rows
+/// of `row_len`, from the last pixel back, so no byte is overwritten before it is read.
+fn widen_in_place(frame: &mut [u8], src_len: usize, row_len: usize, color: ColorType) {
+    let (from, to) = if color == ColorType::GrayscaleAlpha { (2, 4) } else { (1, 3) };
+    let width = row_len / to;
+    for y in (0..frame.len() / row_len).rev() {
+        for x in (0..width).rev() {
+            let (s, d) = (y * src_len + x * from, y * row_len + x * to);
+            let (grey, alpha) = (frame[s], frame[s + from - 1]);
+            frame[d..d + 3].fill(grey);
+            if to == 4 {
+                frame[d + 3] = alpha;
+            }
+        }
     }
 }
 
@@ -234,6 +281,37 @@ mod tests {
         let small = encode(&img, &o, Deadline::NONE).unwrap();
         assert!(small.len() <= fast.len());
         assert_eq!(decode(&small).unwrap(), img);
+    }
+
+    #[test]
+    fn a_flood_of_metadata_chunks_is_refused_and_text_is_noticed_without_being_kept() {
+        let bytes = encode(&photo(8, 8, false), &EncodeOptions::new(Format::Png), Deadline::NONE).unwrap();
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut c = (data.len() as u32).to_be_bytes().to_vec();
+            c.extend(kind);
+            c.extend(data);
+            c.extend(0u32.to_be_bytes()); // CRC: read only if the chunk is parsed
+            c
+        };
+        let with = |chunks: Vec<u8>| [&bytes[..33], &chunks, &bytes[33..]].concat(); // after IHDR
+        let text = with(chunk(b"tEXt", b"Comment\0hello"));
+        assert!(!scan_chunks(&bytes).unwrap() && scan_chunks(&text).unwrap());
+        let flood = with((0..=MAX_METADATA_CHUNKS).flat_map(|_| chunk(b"prIv", b"")).collect());
+        let err = probe(&flood).unwrap_err();
+        assert_eq!(err.code(), "LAZY_LIMIT_EXCEEDED");
+        assert!(err.to_string().contains("4097"), "{err}");
+    }
+
+    /// PngSuite's `basi*` files are its `basn*` images, Adam7-interlaced: the two decode
+    /// paths (streamed rows; one frame widened in place) must agree pixel for pixel.
+    #[test]
+    fn interlaced_files_decode_like_their_plain_twins() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/png");
+        for name in ["0g01", "0g08", "0g16", "2c08", "2c16", "3p04", "4a08", "4a16", "6a08", "6a16"] {
+            let read = |prefix: &str| std::fs::read(dir.join(format!("{prefix}{name}.png"))).unwrap();
+            let (plain, interlaced) = (decode(&read("basn")).unwrap(), decode(&read("basi")).unwrap());
+            assert_eq!(plain, interlaced, "{name}");
+        }
     }
 
     #[test]

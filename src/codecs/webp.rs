@@ -38,8 +38,22 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         has_alpha: d.has_alpha(),
         orientation: found.exif.as_deref().and_then(exif::orientation).unwrap_or(1),
         has_icc: found.icc.is_some(),
+        decoder_bytes: decoder_bytes(&mut d),
     };
     Ok((header, found))
+}
+
+/// image-webp composes an animation on a canvas of its own, and decodes the frame before
+/// it is composed, beside the image it returns; libwebp decodes a lossless image whole
+/// (as ARGB) before scaling it.
+fn decoder_bytes(d: &mut WebPDecoder<Cursor<&[u8]>>) -> u64 {
+    let (width, height) = d.dimensions();
+    let canvas = width as u64 * height as u64 * 4;
+    match (d.is_animated(), d.is_lossy()) {
+        (true, _) => 2 * canvas,
+        (false, false) => canvas,
+        (false, true) => 0,
+    }
 }
 
 pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {

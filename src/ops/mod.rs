@@ -25,6 +25,16 @@ pub enum Op {
 }
 
 impl Op {
+    /// The size of this operation's output for an input of `size`, without running it.
+    pub fn output_size(&self, size: (u32, u32)) -> (u32, u32) {
+        match *self {
+            Op::Resize(ref spec) => spec.plan(size.0, size.1).map_or(size, |p| p.canvas),
+            Op::Crop { width, height, .. } => (width, height),
+            Op::Rotate(turns) if turns % 2 == 1 => (size.1, size.0),
+            Op::Rotate(_) | Op::FlipH | Op::FlipV | Op::Grayscale | Op::Brightness(_) | Op::Contrast(_) => size,
+        }
+    }
+
     pub fn apply(&self, image: Image) -> Result<Image> {
         Ok(match *self {
             Op::Resize(ref spec) => resize::resize(image, spec)?,

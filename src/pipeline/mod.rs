@@ -1,9 +1,10 @@
 //! The recorded pipeline: what the engine will do once an output is asked for.
 
+mod cost;
 mod plan;
 mod run;
 
-pub use run::{run, Encoded};
+pub use run::{run, run_until, Encoded};
 
 use crate::limits::Limits;
 use crate::metadata::Keep;

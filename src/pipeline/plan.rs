@@ -39,7 +39,7 @@ mod tests {
     use crate::ops::{Fit, ResizeSpec};
 
     fn header(orientation: u8) -> Header {
-        Header { format: Format::Jpeg, width: 4000, height: 3000, has_alpha: false, orientation, has_icc: false }
+        Header { format: Format::Jpeg, width: 4000, height: 3000, has_alpha: false, orientation, has_icc: false, decoder_bytes: 0 }
     }
 
     fn resize_first(width: u32, height: Option<u32>, fit: Fit) -> Pipeline {

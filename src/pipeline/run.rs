@@ -1,15 +1,15 @@
-//! Runs a pipeline: limits → probe → decode (→ sRGB) → orient → ops → encode with the kept
-//! metadata, timing each stage. Any panic inside becomes `Error::Internal`, so one bad call
-//! can never take the process down.
+//! Runs a pipeline: limits → probe → memory estimate and reservation → decode (→ sRGB) →
+//! orient → ops → encode with the kept metadata, timing each stage. Any panic inside
+//! becomes `Error::Internal`, so one bad call can never take the process down.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::{plan, Pipeline};
+use super::{cost, plan, Pipeline};
 use crate::codecs::{self, DecodeContext, EncodeContext, EncodeOptions};
 use crate::error::{Error, Result};
 use crate::heap;
+use crate::jobs::{self, MemoryGate};
 use crate::limits::Deadline;
 use crate::metadata::{self, exif};
 use crate::metrics::{self, lap, Metrics};
@@ -21,55 +21,29 @@ pub struct Encoded {
     pub metrics: Metrics,
 }
 
+/// Runs the pipeline now, on the calling thread, reserving its memory from the process's
+/// gate (see `jobs`); the deadline starts now.
 pub fn run(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) -> Result<Encoded> {
-    let deadline = pipeline.limits.deadline(Instant::now());
-    match deadline.remaining() {
-        None => guarded(|| run_unguarded(source, pipeline, options, deadline)),
-        Some(left) => run_detached(source, pipeline, options, deadline, left),
-    }
+    run_until(source, pipeline, options, pipeline.limits.deadline(Instant::now()), jobs::global().memory())
 }
 
-/// With a timeout the pipeline runs on a thread of its own, so the caller gets its error on
-/// time even from a stage that cannot be interrupted (a libaom encode, libjpeg's pass over a
-/// progressive file). That thread stops at its next deadline check, or when the stage
-/// returns, and frees its buffers then.
-fn run_detached(
-    source: &Source,
-    pipeline: &Pipeline,
-    options: &EncodeOptions,
-    deadline: Deadline,
-    left: Duration,
-) -> Result<Encoded> {
-    let (tx, rx) = mpsc::channel();
-    let (source, pipeline, options) = (source.clone(), pipeline.clone(), options.clone());
-    let worker = std::thread::Builder::new()
-        .name("lazy-image-timed".into())
-        .spawn(move || {
-            let result = guarded(|| run_unguarded(&source, &pipeline, &options, deadline));
-            if tx.send(result).is_err() {
-                // The caller has its timeout error; this job's buffers are freed by now, but
-                // what they held stays in this thread's arena unless trimmed.
-                heap::release();
-            }
-        })
-        .map_err(|e| Error::Internal(format!("cannot start a pipeline thread: {e}")))?;
-    match rx.recv_timeout(left) {
-        Ok(result) => {
-            // It has sent its result and is ending: wait, so nothing of it outlives the call.
-            let _ = worker.join();
-            result
-        }
-        Err(RecvTimeoutError::Timeout) => Err(deadline.error()),
-        Err(RecvTimeoutError::Disconnected) => Err(Error::Internal("the pipeline thread ended without a result".into())),
-    }
+/// Runs the pipeline with a deadline that may have started earlier (when the job was
+/// queued). Long stages check the deadline and stop; a result that arrives after it, from
+/// a stage that cannot stop (a libaom encode), is a timeout too. Any panic inside becomes
+/// `Error::Internal`.
+pub fn run_until(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, deadline: Deadline, gate: &MemoryGate) -> Result<Encoded> {
+    guarded(|| {
+        let encoded = run_unguarded(source, pipeline, options, deadline, gate)?;
+        deadline.check()?;
+        Ok(encoded)
+    })
 }
 
 fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p, Error::Internal)))
 }
 
-fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, deadline: Deadline) -> Result<Encoded> {
-    let _busy = heap::busy();
+fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, deadline: Deadline, gate: &MemoryGate) -> Result<Encoded> {
     let started = Instant::now();
     let cpu = cpu_time::ThreadTime::try_now().ok();
     let mut clock = Instant::now();
@@ -80,6 +54,10 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
     limits.check_dimensions(header.width, header.height)?;
     let colour = metadata::plan(&found, pipeline.keep, limits);
     let plan = plan::plan(pipeline, &header);
+    let memory_estimate = cost::estimate(pipeline, &header, &plan, options);
+    limits.check_memory(memory_estimate)?;
+    let _reserved = gate.reserve(memory_estimate, deadline)?;
+    let _busy = heap::busy();
     // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
     let ctx = DecodeContext { target: plan.target, deadline, profile: colour.profile.as_ref() };
     let decoded = codecs::decode(source, &header, &ctx);
@@ -137,6 +115,8 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
         icc_preserved: colour.carry_icc.is_some(),
         metadata_stripped,
         policy_violations: colour.violations,
+        memory_estimate,
+        ..Metrics::default()
     };
     Ok(Encoded { data, metrics })
 }
@@ -147,6 +127,7 @@ mod tests {
     use crate::codecs::test_images::photo;
     use crate::format::Format;
     use crate::ops::{Fit, Op, ResizeSpec};
+    use std::time::Duration;
 
     fn png_input(w: u32, h: u32) -> Source {
         let bytes = codecs::encode(photo(w, h, false), &EncodeOptions::new(Format::Png)).unwrap();
@@ -240,24 +221,36 @@ mod tests {
     }
 
     #[test]
-    fn a_timeout_stops_a_long_encode_on_time() {
-        let input = png_input(640, 480);
+    fn stages_that_can_stop_do_so_at_the_deadline_and_a_late_result_is_a_timeout() {
         let mut p = Pipeline::default();
-        p.limits.timeout = Some(Duration::from_millis(50));
-        let mut slow = EncodeOptions::new(Format::Avif);
-        slow.effort = Some(10);
-        let started = Instant::now();
-        let err = run(&input, &p, &slow).err().unwrap();
-        assert_eq!(err.code(), "LAZY_TIMEOUT");
-        assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
-        // Stages that can stop do so themselves: WebP at method 6 through libwebp's hook.
+        // WebP at method 6 through libwebp's hook.
         let mut webp = EncodeOptions::new(Format::Webp);
         webp.effort = Some(10);
         let big = png_input(1600, 1200);
         p.limits.timeout = Some(Duration::from_millis(1));
         assert_eq!(run(&big, &p, &webp).err().unwrap().code(), "LAZY_TIMEOUT");
+        // libaom cannot stop: its result, arriving late, is refused all the same.
+        let mut slow = EncodeOptions::new(Format::Avif);
+        slow.effort = Some(10);
+        p.limits.timeout = Some(Duration::from_millis(20));
+        assert_eq!(run(&png_input(320, 240), &p, &slow).err().unwrap().code(), "LAZY_TIMEOUT");
         p.limits.timeout = Some(Duration::from_secs(60));
-        assert!(run(&input, &p, &EncodeOptions::new(Format::Jpeg)).is_ok());
+        assert!(run(&png_input(64, 48), &p, &EncodeOptions::new(Format::Jpeg)).is_ok());
+    }
+
+    #[test]
+    fn a_job_over_its_memory_limit_is_refused_before_decoding_naming_its_cost() {
+        let input = png_input(400, 300);
+        let mut p = Pipeline::default();
+        let out = run(&input, &p, &EncodeOptions::new(Format::Png)).unwrap();
+        let estimate = out.metrics.memory_estimate;
+        assert!(estimate > cost::FIXED);
+        p.limits.max_memory = estimate - 1;
+        let err = run(&input, &p, &EncodeOptions::new(Format::Png)).err().unwrap();
+        assert_eq!(err.code(), "LAZY_LIMIT_EXCEEDED");
+        assert!(err.to_string().contains(&format!("{} MB", estimate.div_ceil(1_000_000))), "{err}");
+        p.limits.max_memory = estimate;
+        assert!(run(&input, &p, &EncodeOptions::new(Format::Png)).is_ok());
     }
 
     fn decode_all(bytes: &[u8]) -> crate::image::Image {

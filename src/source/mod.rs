@@ -1,5 +1,7 @@
-//! Where input bytes live: a memory-mapped file (zero-copy) or bytes the caller already
-//! holds (a Node `Buffer` kept alive by the binding). Neither is ever copied.
+//! Where input bytes live: a memory-mapped file (zero-copy) or bytes in memory that this
+//! process owns. The binding copies a caller's `Buffer` into such memory once, because JS
+//! can pull a buffer's memory away (a transfer, a detach, `ArrayBuffer.resize`) while a job
+//! still reads it; see `docs/ZERO_COPY.md`.
 
 mod guard;
 
@@ -54,10 +56,13 @@ impl Stamp {
 
 impl Source {
     /// Maps `path` read-only. Fails at once for a missing, unreadable, empty or non-regular
-    /// file; `stat` runs before `open` so a FIFO never blocks the caller.
+    /// file. The file is opened first, without blocking, and its type is checked on the
+    /// descriptor: checking the path and then opening it would let a path swapped for a
+    /// FIFO in between block `open` (and the JS thread) for ever.
     pub fn open(path: impl AsRef<Path>) -> Result<Source> {
         let path = path.as_ref();
-        let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
+        let file = open_nonblocking(path).map_err(|e| io_error(path, e))?;
+        let meta = file.metadata().map_err(|e| io_error(path, e))?;
         if !meta.is_file() {
             let kind = if meta.is_dir() { "a directory" } else { "a special file (FIFO, socket or device)" };
             return Err(Error::NotAFile { path: path.to_owned(), kind });
@@ -65,13 +70,19 @@ impl Source {
         if meta.len() == 0 {
             return Err(Error::EmptyInput);
         }
-        let file = File::open(path).map_err(|e| io_error(path, e))?;
         // SAFETY: the mapping is read-only. A file truncated by another process while mapped
         // faults on the lost pages; `Guard` turns that fault into `SourceChanged`.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| io_error(path, e))?;
         let guard = Guard::register(map.as_ptr(), map.len());
-        let stamp = Stamp::of(&file.metadata().map_err(|e| io_error(path, e))?);
+        let stamp = Stamp::of(&meta);
         Ok(Source::Mapped(Arc::new(MappedFile { guard, map, path: path.to_owned(), stamp })))
+    }
+
+    /// Whether `path` names the file this source maps (same device and inode), so an output
+    /// is never written over its own input.
+    pub fn is_file(&self, path: &Path) -> bool {
+        let Source::Mapped(m) = self else { return false };
+        std::fs::metadata(path).is_ok_and(|meta| Stamp::of(&meta).id == m.stamp.id)
     }
 
     /// Fails with `SourceChanged` when the mapped file was truncated or written to since it
@@ -88,7 +99,7 @@ impl Source {
         Ok(())
     }
 
-    /// Wraps bytes owned elsewhere (the binding passes a JS `Buffer` handle).
+    /// Wraps bytes in this process's memory, shared by every clone of the source.
     pub fn borrowed(bytes: Arc<dyn AsRef<[u8]> + Send + Sync>) -> Result<Source> {
         if (*bytes).as_ref().is_empty() {
             return Err(Error::EmptyInput);
@@ -188,6 +199,19 @@ impl Seek for SequentialReader<'_> {
     }
 }
 
+/// `O_NONBLOCK` makes opening a FIFO return at once instead of waiting for a writer; a
+/// regular file ignores the flag, and `mmap` does not care.
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
 fn io_error(path: &Path, e: std::io::Error) -> Error {
     match e.kind() {
         ErrorKind::NotFound => Error::FileNotFound(path.to_owned()),
@@ -209,6 +233,15 @@ mod tests {
         assert!(matches!(Source::open(&dir), Err(Error::NotAFile { .. })));
         std::fs::write(&file, b"").unwrap();
         assert!(matches!(Source::open(&file), Err(Error::EmptyInput)));
+        #[cfg(unix)]
+        {
+            // Opening a FIFO for reading blocks until a writer comes, unless non-blocking.
+            let fifo = dir.join("fifo");
+            let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+            // SAFETY: a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            assert!(matches!(Source::open(&fifo), Err(Error::NotAFile { .. })));
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
