@@ -4,13 +4,17 @@ import {
   ErrorCategory,
   ErrorCode,
   ImageEngine,
+  concurrency,
+  counters,
   createStreamingPipeline,
+  sweepTempFiles,
   getErrorCategory,
   inspect,
   inspectFile,
   supportedOutputFormats,
   version,
   type BatchEntry,
+  type JobCounters,
   type ImageInfo,
   type PresetSettings,
   type LazyImageError,
@@ -80,6 +84,16 @@ async function usage(): Promise<void> {
   engine.resize(10, 10, 'stretch');
   // @ts-expect-error: quality is a number
   await engine.toBuffer('jpeg', '80');
+  const jobs: number = concurrency(4) + concurrency();
+  const queue: JobCounters = counters();
+  const swept: number = sweepTempFiles('out', 60_000);
+  const estimate: number = kept.metrics.memoryEstimate + kept.metrics.queueMs;
+  await ImageEngine.fromPath('in.jpg').limits({ maxMemory: 512e6 }).toBuffer('png');
+  console.log(jobs, queue.abandoned, swept, estimate);
+  // @ts-expect-error: concurrency takes a number of jobs
+  concurrency('4');
+  // @ts-expect-error: not a limit
+  ImageEngine.fromPath('in.jpg').limits({ maxRam: 1 });
   // @ts-expect-error: the constructor is private
   new ImageEngine();
 }

@@ -19,6 +19,7 @@ async function main() {
       }
     }
   }
+  seeds.push(...(await bombShapes(sample)));
   const settings = Buffer.from([0x0f, 0x20, 0x18, 0x01, 0x09, 0x03, 0x41, 0x07]);
   for (const target of ['probe', 'decode', 'pipeline']) {
     const dir = path.join(__dirname, 'corpus', target);
@@ -28,6 +29,63 @@ async function main() {
     }
   }
   console.log(`${seeds.length} seeds per target in fuzz/corpus/`);
+}
+
+/** PNG chunk with its CRC. */
+function pngChunk(type, data) {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  let c = ~0;
+  for (const byte of body) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  const out = Buffer.alloc(body.length + 8);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(~c >>> 0, body.length + 4);
+  return out;
+}
+
+/**
+ * Small files of the shapes the header caps stop (see SECURITY.md): many text chunks, an
+ * AVIF with a long item table and an ispe smaller than its frame, an animated WebP with a
+ * large canvas around a tiny frame. The fuzzer mutates them around the caps.
+ */
+async function bombShapes(sample) {
+  const small = ImageEngine.fromPath(sample).resize(16, 12, 'fill');
+  const png = await small.clone().toBuffer('png');
+  const text = pngChunk('tEXt', Buffer.from('Comment\0x'));
+  const avif = await small.clone().toBuffer('avif', { quality: 50, fastMode: true });
+  const items = Buffer.from(avif);
+  const iinf = items.indexOf('iinf') + 4;
+  items.writeUInt16BE(5000, iinf + 4);
+  const ispe = Buffer.from(avif);
+  const at = ispe.indexOf('ispe') + 8;
+  ispe.writeUInt32BE(4, at);
+  ispe.writeUInt32BE(4, at + 4);
+  const lossless = await ImageEngine.fromPath(sample).resize(1, 1, 'fill').toBuffer('webp', { lossless: true });
+  const riff = (fourcc, body) => {
+    const head = Buffer.alloc(8);
+    head.write(fourcc, 0, 'latin1');
+    head.writeUInt32LE(body.length, 4);
+    return Buffer.concat([head, body, Buffer.alloc(body.length % 2)]);
+  };
+  const u24 = (n) => Buffer.from([n & 255, (n >> 8) & 255, (n >> 16) & 255]);
+  const anmf = Buffer.concat([u24(0), u24(0), u24(0), u24(0), u24(100), Buffer.from([0]), lossless.subarray(12)]);
+  const body = Buffer.concat([
+    Buffer.from('WEBP'),
+    riff('VP8X', Buffer.concat([Buffer.from([0x12, 0, 0, 0]), u24(2047), u24(2047)])),
+    riff('ANIM', Buffer.alloc(6)),
+    riff('ANMF', anmf),
+  ]);
+  const head = Buffer.from('RIFF\0\0\0\0');
+  head.writeUInt32LE(body.length, 4);
+  return [
+    ['bomb-png-text.png', Buffer.concat([png.subarray(0, 33), ...Array(200).fill(text), png.subarray(33)])],
+    ['bomb-avif-items.avif', items],
+    ['bomb-avif-ispe.avif', ispe],
+    ['bomb-webp-canvas.webp', Buffer.concat([head, body])],
+  ];
 }
 
 main();
