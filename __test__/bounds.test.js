@@ -115,7 +115,7 @@ test('a timed-out job answers at its deadline, keeps its slot until its encode r
     // libaom cannot be interrupted: effort 10 on 0.6 MP takes seconds.
     const slow = ImageEngine.fromPath(png).limits({ timeoutMs: 200 }).toBuffer('avif', { effort: 10 });
     await rejectsWith(slow, C.TIMEOUT);
-    assert.ok(Date.now() - started < 1500, `answered at ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 2000, `answered at ${Date.now() - started} ms`);
     const c = lazy.counters();
     assert.equal(c.running, 1, 'the abandoned encode still holds the only slot');
     assert.equal(c.abandoned, 1);
@@ -128,7 +128,8 @@ test('a timed-out job answers at its deadline, keeps its slot until its encode r
       await rejectsWith(ImageEngine.fromPath(png).limits({ timeoutMs: 50 }).toBuffer('avif', { effort: 10 }), C.TIMEOUT);
     }
     assert.ok(lazy.counters().queued + lazy.counters().running <= 8);
-    assert.ok(threads() <= base + 2, `threads: ${base} → ${threads()}`);
+    while (lazy.counters().running + lazy.counters().queued > 0) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(threads() <= base + 1, `threads once idle: ${base} → ${threads()}`);
   } finally {
     lazy.concurrency(before);
   }

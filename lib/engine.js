@@ -31,6 +31,11 @@ function outputArgs(format, qualityOrOptions, fastMode) {
   ];
 }
 
+/** `fsync` of a file output's options object: flush to disk before resolving (default true). */
+function fsyncOption(options) {
+  return typeof options === 'object' && options !== null ? v.optionalBoolean('fsync', options.fsync, true) : true;
+}
+
 /**
  * Runs `start(report)` and resolves once its promise has and every one of `total` progress
  * reports has reached `onProgress` (they travel separately from the result). An exception
@@ -249,7 +254,8 @@ class ImageEngine {
 
   /** Writes atomically (temp file + rename) and resolves to the number of bytes written. */
   toFile(path, format, qualityOrOptions, fastMode) {
-    return this.#run(outputArgs(format, qualityOrOptions, fastMode), v.path('path', path)).then((r) => r.metrics.bytesOut);
+    const args = outputArgs(format, qualityOrOptions, fastMode);
+    return this.#run(args, v.path('path', path), fsyncOption(qualityOrOptions)).then((r) => r.metrics.bytesOut);
   }
 
   /**
@@ -301,15 +307,16 @@ class ImageEngine {
     const c = opts.concurrency;
     // 0 or absent: the native side picks from the cores and the free (cgroup) memory.
     const workers = c === undefined || c === null || c === 0 ? 0 : v.integer('concurrency', c, 1, 1024);
-    if (opts.onProgress === undefined) return this.#native.processBatch(paths, dir, ...args, workers);
+    const durable = fsyncOption(opts);
+    if (opts.onProgress === undefined) return this.#native.processBatch(paths, dir, ...args, workers, durable);
     if (typeof opts.onProgress !== 'function') {
       throw typeError(`onProgress must be a function, got ${typeof opts.onProgress}`);
     }
-    return withProgress(paths.length, opts.onProgress, (report) => this.#native.processBatch(paths, dir, ...args, workers, report));
+    return withProgress(paths.length, opts.onProgress, (report) => this.#native.processBatch(paths, dir, ...args, workers, durable, report));
   }
 
-  #run(args, outPath) {
-    return this.#native.run(...args, outPath);
+  #run(args, outPath, durable = true) {
+    return this.#native.run(...args, outPath, durable);
   }
 }
 

@@ -147,7 +147,8 @@ function createStreamingPipeline(options) {
     } catch (err) {
       return readable.destroy(err);
     }
-    processing = engine.toFile(outPath, format, outputOptions).then(
+    // A staged output is read back at once and removed: no need to flush it to disk.
+    processing = engine.toFile(outPath, format, { ...outputOptions, fsync: false }).then(
       () => {
         if (readable.destroyed) return;
         pipeline(fs.createReadStream(outPath), readable, () => {});

@@ -43,22 +43,30 @@ fn lock(s: &Shared) -> std::sync::MutexGuard<'_, InFlight> {
     s.0.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Runs every input through `jobs` and waits for all of them. `concurrency`: this batch's
-/// jobs in flight at most; `None` keeps twice the queue's concurrency in flight, enough to
-/// keep every thread busy without crowding other callers out of the queue.
+/// How a batch runs besides its pipeline and encoding.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// This batch's jobs in flight at most; `None` keeps twice the queue's concurrency in
+    /// flight, enough to keep every thread busy without crowding other callers out.
+    pub concurrency: Option<usize>,
+    /// Flush each output to disk (`output::write_atomic`).
+    pub durable: bool,
+}
+
+/// Runs every input through `jobs` and waits for all of them.
 pub fn run(
     jobs: &Arc<Jobs>,
     inputs: &[PathBuf],
     out_dir: &Path,
     pipeline: &Pipeline,
     options: &EncodeOptions,
-    concurrency: Option<usize>,
+    settings: Settings,
     on_done: OnDone,
 ) -> Result<Vec<Outcome>> {
     fs::create_dir_all(out_dir)
         .map_err(|e| Error::OutputWrite { path: out_dir.to_owned(), reason: e.to_string() })?;
     let outputs = output_paths(inputs, out_dir, options.format.name());
-    let limit = concurrency.map_or_else(|| 2 * jobs.counters().concurrency, |n| n.clamp(1, MAX_CONCURRENCY));
+    let limit = settings.concurrency.map_or_else(|| 2 * jobs.counters().concurrency, |n| n.clamp(1, MAX_CONCURRENCY));
     let shared: Shared = Arc::new((Mutex::new(InFlight { running: 0, results: inputs.iter().map(|_| None).collect() }), Condvar::new()));
     let (pipeline, options) = (Arc::new(pipeline.clone()), Arc::new(options.clone()));
     for (i, (input, out)) in inputs.iter().zip(&outputs).enumerate() {
@@ -81,7 +89,7 @@ pub fn run(
         // No watchdog: an entry's timeout comes from its own deadline checks, and its slot
         // frees only when its work has really ended.
         let queue = jobs.clone();
-        let work = move |_| convert(&input, &out, &p, &o, queue.memory());
+        let work = move |_| convert(&input, &out, &p, &o, queue.memory(), settings.durable);
         let finish_refused = finish.clone();
         if let Err(e) = jobs.submit(Deadline::NONE, work, finish) {
             finish_refused(Err(e));
@@ -104,7 +112,7 @@ pub fn run(
         .collect())
 }
 
-fn convert(input: &Path, out: &Path, pipeline: &Pipeline, options: &EncodeOptions, gate: &MemoryGate) -> Result<(u64, u64)> {
+fn convert(input: &Path, out: &Path, pipeline: &Pipeline, options: &EncodeOptions, gate: &MemoryGate, durable: bool) -> Result<(u64, u64)> {
     let source = Source::open(input)?;
     if source.is_file(out) {
         return Err(Error::OutputIsInput(out.to_owned()));
@@ -112,7 +120,7 @@ fn convert(input: &Path, out: &Path, pipeline: &Pipeline, options: &EncodeOption
     let deadline = pipeline.limits.deadline(Instant::now());
     let encoded = pipeline::run_until(&source, pipeline, options, deadline, gate)?;
     drop(source);
-    output::write_atomic(out, &encoded.data)?;
+    output::write_atomic(out, &encoded.data, durable)?;
     Ok((encoded.metrics.bytes_in, encoded.metrics.bytes_out))
 }
 
@@ -166,7 +174,8 @@ mod tests {
             let log = heard.clone();
             let on_done: OnDone = Arc::new(move |i: usize, r: &Result<(u64, u64)>| log.lock().unwrap().push((i, r.is_ok())));
             let jobs = crate::jobs::global();
-            let results = run(jobs, &inputs, &out, &p, &EncodeOptions::new(Format::Jpeg), concurrency, on_done).unwrap();
+            let settings = Settings { concurrency, durable: true };
+            let results = run(jobs, &inputs, &out, &p, &EncodeOptions::new(Format::Jpeg), settings, on_done).unwrap();
             let mut heard = heard.lock().unwrap().clone();
             heard.sort();
             assert_eq!(heard, [(0, true), (1, false), (2, false), (3, true)], "each input reported once");
@@ -181,7 +190,7 @@ mod tests {
         let written: Vec<_> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(written.len(), 2, "only finished outputs, no temp files: {written:?}");
         // Written into its own folder, the output would replace its input: refused.
-        let same = run(crate::jobs::global(), &[dir.join("good.png")], &dir, &p, &EncodeOptions::new(Format::Png), None, Arc::new(|_, _| {})).unwrap();
+        let same = run(crate::jobs::global(), &[dir.join("good.png")], &dir, &p, &EncodeOptions::new(Format::Png), Settings { concurrency: None, durable: false }, Arc::new(|_, _| {})).unwrap();
         assert_eq!(same[0].result.as_ref().err().map(|e| e.code()), Some("LAZY_OUTPUT_IS_INPUT"));
         assert_eq!(fs::read(dir.join("good.png")).unwrap(), png, "the input is untouched");
         fs::remove_dir_all(&dir).unwrap();
@@ -199,7 +208,7 @@ mod tests {
         let on_done: OnDone = Arc::new(move |_, _| {
             watch.1.fetch_max(watch.0.counters().running, std::sync::atomic::Ordering::SeqCst);
         });
-        let results = run(&jobs, &inputs, &dir.join("out"), &Pipeline::default(), &EncodeOptions::new(Format::Webp), Some(1), on_done).unwrap();
+        let results = run(&jobs, &inputs, &dir.join("out"), &Pipeline::default(), &EncodeOptions::new(Format::Webp), Settings { concurrency: Some(1), durable: false }, on_done).unwrap();
         assert!(results.iter().all(|r| r.result.is_ok()));
         assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 1, "one job at a time although the queue runs four");
         fs::remove_dir_all(&dir).unwrap();

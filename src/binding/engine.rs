@@ -169,7 +169,8 @@ impl NativeEngine {
     }
 
     /// Queues the pipeline as a job (see `crate::jobs`). With `out_path` the result is
-    /// written there atomically and only its size comes back.
+    /// written there atomically (and flushed to disk when `durable`), and only its size
+    /// comes back.
     #[napi(ts_return_type = "Promise<RunResult>")]
     #[allow(clippy::too_many_arguments)]
     pub fn run<'env>(
@@ -181,9 +182,10 @@ impl NativeEngine {
         effort: Option<u32>,
         lossless: bool,
         out_path: Option<String>,
+        durable: bool,
     ) -> napi::Result<Object<'env>> {
         let options = encode_options(&format, quality, fast_mode, effort, lossless)?;
-        task::run(env, self.source.clone(), self.pipeline.clone(), options, out_path.map(Into::into))
+        task::run(env, self.source.clone(), self.pipeline.clone(), options, out_path.map(Into::into), durable)
     }
 
     /// Applies this engine's operations to every file in `inputs` (each mapped like
@@ -203,12 +205,13 @@ impl NativeEngine {
         effort: Option<u32>,
         lossless: bool,
         concurrency: u32,
+        durable: bool,
         on_progress: Option<ProgressCallback>,
     ) -> napi::Result<Object<'env>> {
         let options = encode_options(&format, quality, fast_mode, effort, lossless)?;
         let inputs = inputs.into_iter().map(Into::into).collect();
         let concurrency = (concurrency > 0).then_some(concurrency as usize);
-        task::batch(env, inputs, out_dir.into(), self.pipeline.clone(), options, concurrency, on_progress)
+        task::batch(env, inputs, out_dir.into(), self.pipeline.clone(), options, concurrency, durable, on_progress)
     }
 }
 

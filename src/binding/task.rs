@@ -42,6 +42,7 @@ pub fn run<'env>(
     pipeline: Pipeline,
     options: EncodeOptions,
     out_path: Option<PathBuf>,
+    durable: bool,
 ) -> napi::Result<Object<'env>> {
     let (settle, promise) = promise(env, RunResult::from_core)?;
     let deadline = pipeline.limits.deadline(Instant::now());
@@ -53,7 +54,7 @@ pub fn run<'env>(
         let Encoded { data, mut metrics } = pipeline::run_until(&source, &pipeline, &options, deadline, queue.memory())?;
         metrics.queue_ms = started.queue_ms;
         match &out_path {
-            Some(path) => output::write_atomic(path, &data).map(|_| (None, metrics)),
+            Some(path) => output::write_atomic(path, &data, durable).map(|_| (None, metrics)),
             None => Ok((Some(data), metrics)),
         }
     };
@@ -198,6 +199,7 @@ pub fn batch<'env>(
     pipeline: Pipeline,
     options: EncodeOptions,
     concurrency: Option<usize>,
+    durable: bool,
     on_progress: Option<ProgressCallback>,
 ) -> napi::Result<Object<'env>> {
     let (settle, promise) = promise(env, |outcomes: Vec<batch::Outcome>| outcomes.into_iter().map(BatchEntry::from).collect::<Vec<_>>())?;
@@ -217,7 +219,7 @@ pub fn batch<'env>(
     });
     std::thread::Builder::new()
         .name("lazy-image-batch".into())
-        .spawn(move || settle(batch::run(jobs::global(), &inputs, &out_dir, &pipeline, &options, concurrency, report)))
+        .spawn(move || settle(batch::run(jobs::global(), &inputs, &out_dir, &pipeline, &options, batch::Settings { concurrency, durable }, report)))
         .map_err(|e| errors::to_js(env, &Error::Internal(format!("cannot start a batch thread: {e}"))))?;
     Ok(promise)
 }

@@ -162,16 +162,36 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         exif: bytes_of(&img.exif).and_then(exif::tiff_block).map(<[u8]>::to_vec),
         other: img.xmp.size > 0,
     };
+    let shown = visible(img);
     let header = Header {
         format: Format::Avif,
-        width: img.width,
-        height: img.height,
+        width: shown.width,
+        height: shown.height,
         has_alpha: parsed.has_alpha(),
         orientation: orientation(img),
         has_icc: found.icc.is_some(),
         decoder_bytes: yuv_bytes(img, parsed.has_alpha()),
     };
     Ok((header, found))
+}
+
+/// The part of the frame that is the image: the clean aperture (`clap`) when the file has a
+/// valid one, as libavif converts it, else the whole frame (an invalid clap is ignored, as
+/// other readers do). libavif is told the frame is 4:4:4 whatever its subsampling: its
+/// check that a 4:2:0 crop starts on even rows and columns is about cropping YUV planes,
+/// and `decode` crops RGB rows, converted with context around the rectangle.
+fn visible(img: &sys::avifImage) -> sys::avifCropRect {
+    let whole = sys::avifCropRect { x: 0, y: 0, width: img.width, height: img.height };
+    if img.transformFlags & sys::AVIF_TRANSFORM_CLAP == 0 {
+        return whole;
+    }
+    let mut rect = whole;
+    // SAFETY: plain structs; libavif writes only `rect` and `diag`.
+    let valid = unsafe {
+        let mut diag: sys::avifDiagnostics = std::mem::zeroed();
+        sys::avifCropRectConvertCleanApertureBox(&mut rect, &img.clap, img.width, img.height, sys::AVIF_PIXEL_FORMAT_YUV444, &mut diag) != 0
+    };
+    if valid && rect.width > 0 && rect.height > 0 { rect } else { whole }
 }
 
 /// dav1d's decoded frame, held whole while it is converted: the YUV planes (and alpha) at
@@ -217,20 +237,28 @@ pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
     let mut parsed = Parsed::new(bytes)?;
     parsed.decode_first_frame()?;
     let img = parsed.image();
+    let area = visible(img);
     let channels: u8 = if parsed.has_alpha() { 4 } else { 3 };
-    let mut sink = FrameSink::new(img.width, img.height, channels, ctx);
-    // Even band starts keep 4:2:0 chroma rows aligned; two rows of context on each side give
-    // libavif's bilinear chroma upsampling the neighbours it would see in a whole-frame pass.
+    let mut sink = FrameSink::new(area.width, area.height, channels, ctx);
+    // Each band is converted with two rows and columns of context around it (inside the
+    // frame), starting on even rows and columns so 4:2:0 chroma stays aligned: libavif's
+    // bilinear chroma upsampling then sees the neighbours a whole-frame pass would, and a
+    // clean aperture is cut out of a conversion that did not stop at its edges.
     const CONTEXT: u32 = 2;
-    let band = (FrameSink::block_rows(img.width as usize, channels as usize) as u32) & !1;
-    let stride = img.width as usize * channels as usize;
-    let mut rows = vec![0u8; stride * (band + 2 * CONTEXT).min(img.height) as usize];
+    let left = area.x.saturating_sub(CONTEXT) & !1;
+    let right = (area.x + area.width + CONTEXT).min(img.width);
+    let view_stride = (right - left) as usize * channels as usize;
+    let stride = area.width as usize * channels as usize;
+    let skip_x = (area.x - left) as usize * channels as usize;
+    let band = (FrameSink::block_rows(area.width as usize, channels as usize) as u32) & !1;
+    let mut rows = vec![0u8; view_stride * (band + 2 * CONTEXT + 1).min(img.height) as usize];
+    let mut cut = vec![0u8; if skip_x == 0 && view_stride == stride { 0 } else { stride * band as usize }];
     // SAFETY: a plain constructor; `Owned` checks the pointer and destroys it once.
     let view = Owned::new(unsafe { sys::avifImageCreateEmpty() }, sys::avifImageDestroy)?;
-    for top in (0..img.height).step_by(band as usize) {
-        let bottom = (top + band).min(img.height);
-        let (from, to) = (top.saturating_sub(CONTEXT), (bottom + CONTEXT).min(img.height));
-        let rect = sys::avifCropRect { x: 0, y: from, width: img.width, height: to - from };
+    for top in (area.y..area.y + area.height).step_by(band as usize) {
+        let bottom = (top + band).min(area.y + area.height);
+        let (from, to) = (top.saturating_sub(CONTEXT) & !1, (bottom + CONTEXT).min(img.height));
+        let rect = sys::avifCropRect { x: left, y: from, width: right - left, height: to - from };
         // SAFETY: `view` borrows the planes of `img`, which the decoder keeps alive; `rgb`
         // describes the first `to - from` rows of `rows`, and libavif writes only inside them.
         unsafe {
@@ -241,11 +269,20 @@ pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
             rgb.depth = 8;
             rgb.format = if channels == 4 { sys::AVIF_RGB_FORMAT_RGBA } else { sys::AVIF_RGB_FORMAT_RGB };
             rgb.pixels = rows.as_mut_ptr();
-            rgb.rowBytes = stride as u32;
+            rgb.rowBytes = view_stride as u32;
             convert(sys::avifImageYUVToRGB(view, &mut rgb))?;
         }
-        let skip = (top - from) as usize * stride;
-        sink.push(&mut rows[skip..skip + (bottom - top) as usize * stride])?;
+        let first = (top - from) as usize * view_stride;
+        let band_rows = &mut rows[first..first + (bottom - top) as usize * view_stride];
+        if cut.is_empty() {
+            sink.push(band_rows)?;
+        } else {
+            let out = &mut cut[..(bottom - top) as usize * stride];
+            for (dst, src) in out.chunks_exact_mut(stride).zip(band_rows.chunks_exact(view_stride)) {
+                dst.copy_from_slice(&src[skip_x..skip_x + stride]);
+            }
+            sink.push(out)?;
+        }
     }
     drop(view);
     drop(parsed); // dav1d's frame, before the resampler's last allocations
@@ -427,28 +464,66 @@ mod tests {
         assert_eq!(probe(&bytes).unwrap().0.orientation, 6);
     }
 
-    /// Band by band, as `decode` converts, must equal one whole-frame conversion, also where
-    /// 4:2:0 chroma is upsampled across a band edge.
-    #[test]
-    fn banded_conversion_matches_a_whole_frame_conversion() {
-        let img = photo(40, 1300, true); // three bands of 512 rows
-        let bytes = encode_with_libaom(&img, &fast(80), sys::AVIF_PIXEL_FORMAT_YUV420, None, None).unwrap();
-        let banded = decode(&bytes, &DecodeContext::default()).unwrap();
-        let mut parsed = Parsed::new(&bytes).unwrap();
+    /// libavif's own conversion of the whole (visible) frame, the reference for `decode`.
+    fn whole_frame(bytes: &[u8]) -> Image {
+        let mut parsed = Parsed::new(bytes).unwrap();
         parsed.decode_first_frame().unwrap();
-        let mut whole = vec![0u8; banded.data.len()];
+        let img = parsed.image();
+        let channels = if parsed.has_alpha() { 4 } else { 3 };
+        let mut whole = vec![0u8; (img.width * img.height) as usize * channels];
         // SAFETY: `rgb` describes `whole` exactly.
         unsafe {
             let mut rgb: sys::avifRGBImage = std::mem::zeroed();
-            sys::avifRGBImageSetDefaults(&mut rgb, parsed.image());
+            sys::avifRGBImageSetDefaults(&mut rgb, img);
             rgb.depth = 8;
-            rgb.format = sys::AVIF_RGB_FORMAT_RGBA;
+            rgb.format = if channels == 4 { sys::AVIF_RGB_FORMAT_RGBA } else { sys::AVIF_RGB_FORMAT_RGB };
             rgb.pixels = whole.as_mut_ptr();
-            rgb.rowBytes = 40 * 4;
-            convert(sys::avifImageYUVToRGB(parsed.image(), &mut rgb)).unwrap();
+            rgb.rowBytes = img.width * channels as u32;
+            convert(sys::avifImageYUVToRGB(img, &mut rgb)).unwrap();
         }
-        let first_difference = banded.data.iter().zip(&whole).position(|(a, b)| a != b);
-        assert_eq!(first_difference.map(|i| i / (40 * 4)), None, "first differing row");
+        let frame = Image::new(img.width, img.height, channels as u8, whole);
+        let r = visible(img);
+        crate::ops::geometry::crop(&frame, r.x, r.y, r.width, r.height).unwrap()
+    }
+
+    /// Band by band, as `decode` converts, must equal one whole-frame conversion, also where
+    /// 4:2:0 chroma is upsampled across a band edge, and for the monochrome, 4:2:2, 12-bit
+    /// and odd-sized files of Link-U's corpus.
+    #[test]
+    fn banded_conversion_matches_a_whole_frame_conversion() {
+        let img = photo(40, 1300, true); // three bands of 512 rows
+        let synthetic = encode_with_libaom(&img, &fast(80), sys::AVIF_PIXEL_FORMAT_YUV420, None, None).unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/avif/Link-U");
+        let corpus = [
+            "fox.profile0.8bpc.yuv420.monochrome.avif",
+            "fox.profile0.8bpc.yuv420.monochrome.odd-width.odd-height.avif",
+            "fox.profile2.12bpc.yuv422.monochrome.avif",
+            "fox.profile0.10bpc.yuv420.odd-width.odd-height.avif",
+            "fox.profile1.8bpc.yuv444.odd-height.avif",
+        ];
+        let files = std::iter::once(("synthetic 4:2:0".to_string(), synthetic))
+            .chain(corpus.iter().map(|name| (name.to_string(), std::fs::read(dir.join(name)).unwrap())));
+        for (name, bytes) in files {
+            let banded = decode(&bytes, &DecodeContext::default()).unwrap();
+            let whole = whole_frame(&bytes);
+            let row = whole.stride();
+            let first_difference = banded.data.iter().zip(&whole.data).position(|(a, b)| a != b);
+            assert_eq!((banded.width, banded.height), (whole.width, whole.height), "{name}");
+            assert_eq!(first_difference.map(|i| i / row), None, "{name}: first differing row");
+        }
+    }
+
+    /// An HDR file (10-bit, BT.2020 primaries, PQ transfer, BT.2020 matrix) decodes.
+    #[test]
+    fn an_hdr_file_decodes() {
+        let bytes = encode_with_libaom(&photo(64, 48, false), &fast(80), sys::AVIF_PIXEL_FORMAT_YUV420, None, None).unwrap();
+        let at = bytes.windows(8).position(|w| w == b"colrnclx").unwrap() + 8;
+        let mut hdr = bytes.clone();
+        hdr[at..at + 6].copy_from_slice(&[0, 9, 0, 16, 0, 9]);
+        let header = probe(&hdr).unwrap().0;
+        assert_eq!((header.width, header.height), (64, 48));
+        let out = decode(&hdr, &DecodeContext::default());
+        assert!(out.is_ok(), "{out:?}");
     }
 
     #[test]
@@ -472,6 +547,21 @@ mod tests {
         assert_eq!(probe(&small).unwrap().0.width, 16);
         let refused = decode(&small, &DecodeContext::default());
         assert!(matches!(refused, Err(Error::CorruptInput { .. })), "{refused:?}");
+    }
+
+    /// Link-U's `kimono.crop.avif` is `kimono.avif` with a clean aperture: decoding it must
+    /// give that rectangle of the whole image, pixel for pixel (the conversion does not stop
+    /// at the rectangle's edges).
+    #[test]
+    fn a_clean_aperture_crops_the_frame() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/avif/Link-U");
+        let (whole, cropped) = (std::fs::read(dir.join("kimono.avif")).unwrap(), std::fs::read(dir.join("kimono.crop.avif")).unwrap());
+        let rect = visible(Parsed::new(&cropped).unwrap().image());
+        assert!(rect.width < 722 && rect.height < 1024, "a clap is there: {}x{}", rect.width, rect.height);
+        assert_eq!((probe(&cropped).unwrap().0.width, probe(&cropped).unwrap().0.height), (rect.width, rect.height));
+        let (whole, cropped) = (decode(&whole, &DecodeContext::default()).unwrap(), decode(&cropped, &DecodeContext::default()).unwrap());
+        let expected = crate::ops::geometry::crop(&whole, rect.x, rect.y, rect.width, rect.height).unwrap();
+        assert_eq!(cropped, expected);
     }
 
     #[test]

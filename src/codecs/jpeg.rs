@@ -33,6 +33,10 @@ const COM: u8 = 0xFE;
 /// the metadata is read in place by `header_segments`, not saved by libjpeg, which copies
 /// saved markers byte by byte (photos from editors carry megabytes of XMP in APP1).
 pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
+    // A coding process libjpeg does not implement is named, not reported as damage.
+    if let Some((marker, sof)) = header_segments(bytes).find(|&(m, _)| frame_kind(m).is_some()) {
+        check_supported(marker, sof)?;
+    }
     let (width, height) = guarded(Deadline::NONE, || {
         let d = Decompress::with_err(strict_error_mgr()).from_mem(bytes).map_err(|e| Error::corrupt(NAME, e))?;
         Ok((d.width() as u32, d.height() as u32))
@@ -65,6 +69,24 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         decoder_bytes,
     };
     Ok((header, found))
+}
+
+/// Refuses the coding processes this build of libjpeg cannot decode: lossless,
+/// hierarchical (differential) and more than 8 bits per sample (libjpeg-turbo decodes 12-bit
+/// files only through a separate API that mozjpeg does not build).
+fn check_supported(marker: u8, sof: &[u8]) -> Result<()> {
+    let process = match marker {
+        0xC3 | 0xCB => Some("lossless JPEG"),
+        0xC5..=0xC7 | 0xCD..=0xCF => Some("hierarchical (differential) JPEG"),
+        _ => None,
+    };
+    if let Some(process) = process {
+        return Err(Error::UnsupportedFormat(format!("{process} (SOF{}) cannot be decoded; convert it to a baseline or progressive JPEG", marker - 0xC0)));
+    }
+    match sof.first() {
+        Some(&bits) if bits != 8 => Err(Error::UnsupportedFormat(format!("{bits}-bit JPEG (SOF{}) cannot be decoded; only 8-bit JPEG is", marker - 0xC0))),
+        _ => Ok(()),
+    }
 }
 
 /// For a start-of-frame marker, whether it is progressive; `None` for other markers.
@@ -487,6 +509,31 @@ mod tests {
         // 256x192 at 4:2:0: 32x24 luma blocks and two 16x12 chroma planes of 128 bytes each.
         assert_eq!(progressive.decoder_bytes, (32 * 24 + 2 * 16 * 12) * 128);
         assert_eq!(baseline.decoder_bytes, 0);
+    }
+
+    #[test]
+    fn unimplemented_coding_processes_are_unsupported_not_corrupt() {
+        let jpeg = sample(80, true);
+        let at = (0..jpeg.len() - 1).find(|&i| jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0).unwrap();
+        for (marker, precision, named) in [(0xC3, 8, "lossless"), (0xC5, 8, "hierarchical"), (0xC1, 12, "12-bit")] {
+            let mut odd = jpeg.clone();
+            odd[at + 1] = marker;
+            odd[at + 4] = precision;
+            let err = probe(&odd).unwrap_err();
+            assert_eq!(err.code(), "LAZY_UNSUPPORTED_FORMAT", "{err}");
+            assert!(err.to_string().contains(named), "{err}");
+        }
+    }
+
+    /// libjpeg-turbo's arithmetic-coded test image (mozjpeg-sys' `arith_dec`) is the same
+    /// photo as its Huffman-coded one, encoded apart.
+    #[test]
+    fn arithmetic_coded_files_decode() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/jpeg");
+        let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+        let (arith, huffman) = (decode_bytes(&read("testimgari.jpg"), None).unwrap(), decode_bytes(&read("testorig.jpg"), None).unwrap());
+        let diff = crate::codecs::tests::mean_abs_diff(&arith, &huffman);
+        assert!((arith.width, arith.height) == (227, 149) && diff < 3.0, "{diff}");
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
         // libwebp's rescaler averages areas, a clean low-pass, so 1.5× the target leaves
         // Lanczos enough to work with; the prescaled frame is the largest buffer held.
         let size = target.map_or((width, height), |t| prescale_size((width, height), t, 1.5));
-        decode_still(bytes, size, channels)?
+        decode_still(bytes, (width, height), size, channels)?
     };
     match target {
         Some(t) => resize::scale(image, (t.width, t.height), t.kernel),
@@ -80,7 +80,7 @@ pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
 
 /// libwebp decode straight into our buffer, scaled to `size` by libwebp's area-averaging
 /// rescaler when smaller than the image.
-fn decode_still(bytes: &[u8], size: (u32, u32), channels: u8) -> Result<Image> {
+fn decode_still(bytes: &[u8], full: (u32, u32), size: (u32, u32), channels: u8) -> Result<Image> {
     let (w, h) = size;
     let stride = w as usize * channels as usize;
     let mut buf = vec![0u8; stride * h as usize];
@@ -91,9 +91,13 @@ fn decode_still(bytes: &[u8], size: (u32, u32), channels: u8) -> Result<Image> {
         if !ffi::WebPInitDecoderConfig(&mut config) {
             return Err(Error::Internal("libwebp decoder version mismatch".into()));
         }
-        config.options.use_scaling = 1;
-        config.options.scaled_width = w as i32;
-        config.options.scaled_height = h as i32;
+        // libwebp's rescaler is not an identity at the image's own size: it would blur a
+        // full-size decode away from libwebp's (and every browser's) output.
+        if size != full {
+            config.options.use_scaling = 1;
+            config.options.scaled_width = w as i32;
+            config.options.scaled_height = h as i32;
+        }
         config.output.colorspace = if channels == 4 { ffi::WEBP_CSP_MODE::MODE_RGBA } else { ffi::WEBP_CSP_MODE::MODE_RGB };
         config.output.is_external_memory = 1;
         config.output.u.RGBA = ffi::WebPRGBABuffer { rgba: buf.as_mut_ptr(), stride: stride as i32, size: buf.len() };
@@ -229,6 +233,34 @@ mod tests {
         let mut o = EncodeOptions::new(Format::Webp);
         o.quality = Some(quality);
         encode(photo(96, 64, alpha), &o, Deadline::NONE).unwrap()
+    }
+
+    /// libwebp's own simple decoder, the reference for a full-size decode.
+    fn libwebp_reference(bytes: &[u8], alpha: bool) -> Vec<u8> {
+        let (mut w, mut h) = (0, 0);
+        // SAFETY: libwebp returns a buffer of w * h * channels bytes, freed with WebPFree.
+        unsafe {
+            let ptr = if alpha {
+                ffi::WebPDecodeRGBA(bytes.as_ptr(), bytes.len(), &mut w, &mut h)
+            } else {
+                ffi::WebPDecodeRGB(bytes.as_ptr(), bytes.len(), &mut w, &mut h)
+            };
+            assert!(!ptr.is_null());
+            let out = std::slice::from_raw_parts(ptr, (w * h) as usize * if alpha { 4 } else { 3 }).to_vec();
+            ffi::WebPFree(ptr.cast());
+            out
+        }
+    }
+
+    #[test]
+    fn a_full_size_decode_is_libwebps_own_output() {
+        for (alpha, lossless) in [(false, false), (true, false), (true, true)] {
+            let mut o = EncodeOptions::new(Format::Webp);
+            (o.quality, o.lossless) = (Some(70), lossless);
+            let bytes = encode(photo(97, 61, alpha), &o, Deadline::NONE).unwrap();
+            let ours = decode(&bytes, &DecodeContext::default()).unwrap();
+            assert_eq!(ours.data, libwebp_reference(&bytes, alpha), "alpha={alpha} lossless={lossless}");
+        }
     }
 
     #[test]
