@@ -62,6 +62,7 @@ const fixtures = {
   grayJpeg: () => fixture('gray.jpg', () => fromRaw(photoRaw(200, 100)).grayscale().jpeg()),
   progressiveJpeg: () => fixture('progressive.jpg', () => fromRaw(photoRaw(300, 200)).jpeg({ progressive: true })),
   cmykJpeg: () => fixture('cmyk.jpg', () => fromRaw(quadrantsRaw(64, 64)).toColourspace('cmyk').jpeg()),
+  cmykPhotoJpeg: () => fixture('cmyk-photo.jpg', () => fromRaw(photoRaw(96, 64)).toColourspace('cmyk').jpeg({ quality: 95 })),
   cmykProfiledJpeg: () => fixture('cmyk-icc.jpg', () => fromRaw(photoRaw(96, 64)).withIccProfile('cmyk').jpeg({ quality: 95 })),
   palettePng: () => fixture('palette.png', () => fromRaw(quadrantsRaw(64, 64)).png({ palette: true, colours: 8 })),
   gray16Png: () => fixture('gray16.png', () => fromRaw(photoRaw(64, 48)).grayscale().toColourspace('grey16').png()),

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
 use crate::limits::Deadline;
-use crate::metadata::icc::Space;
+use crate::metadata::icc::{Icc, Space};
 use crate::metadata::{container, exif, Found};
 use crate::source::Source;
 
@@ -131,8 +131,8 @@ fn header_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
 }
 
 /// Decodes row block by row block. With a target, libjpeg first shrinks by DCT scaling
-/// (`dct_numerator`), and the rows stream into the resampler. CMYK
-/// is converted with the source's CMYK profile when it has one.
+/// (`dct_numerator`), and the rows stream into the resampler. CMYK is converted with the
+/// source's CMYK profile, or the built-in one (`Icc::default_cmyk`) when it has none.
 pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
     let target = ctx.target;
     guarded(ctx.deadline, || {
@@ -146,9 +146,10 @@ pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
         let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
         // Photoshop (the Adobe APP14 marker) stores CMYK inverted.
         let inverted = d.markers().any(|m| m.data.starts_with(b"Adobe"));
-        let managed = match ctx.profile.filter(|p| cmyk && p.space() == Space::Cmyk) {
-            Some(profile) => Some(profile.cmyk_to_srgb(inverted)?),
-            None => None,
+        let managed = match (cmyk, ctx.profile.filter(|p| p.space() == Space::Cmyk)) {
+            (false, _) => None,
+            (true, Some(profile)) => Some(profile.cmyk_to_srgb(inverted)?),
+            (true, None) => Some(Icc::default_cmyk()?.cmyk_to_srgb(inverted)?),
         };
         let out_space = if cmyk { ColorSpace::JCS_CMYK } else { ColorSpace::JCS_RGB };
         let mut started = d.to_colorspace(out_space).map_err(|e| Error::corrupt(NAME, e))?;
@@ -164,15 +165,13 @@ pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
             let block = started
                 .read_scanlines_into(&mut raw[..n * width * comps])
                 .map_err(|e| Error::corrupt(NAME, e))?;
-            if cmyk {
-                let out = &mut rgb[..n * width * 3];
-                match &managed {
-                    Some(transform) => transform.convert(block, out),
-                    None => cmyk_to_rgb(block, out, inverted),
+            match &managed {
+                Some(transform) => {
+                    let out = &mut rgb[..n * width * 3];
+                    transform.convert(block, out);
+                    sink.push(out)?;
                 }
-                sink.push(out)?;
-            } else {
-                sink.push(block)?;
+                None => sink.push(block)?,
             }
             done += n;
         }
@@ -190,16 +189,6 @@ fn dct_numerator(size: (u32, u32), target: DecodeTarget) -> u8 {
     let (pw, ph) = prescale_size(size, target, 1.0);
     let scaled = |n: u32, side: u32| (side * n).div_ceil(8);
     [1u8, 2, 4].into_iter().find(|&n| scaled(n as u32, size.0) >= pw && scaled(n as u32, size.1) >= ph).unwrap_or(8)
-}
-
-/// CMYK → RGB for files without a profile: no device is described, so the plain formula.
-fn cmyk_to_rgb(cmyk: &[u8], rgb: &mut [u8], inverted: bool) {
-    for (p, out) in cmyk.chunks_exact(4).zip(rgb.chunks_exact_mut(3)) {
-        let [c, m, y, k] = if inverted { [p[0], p[1], p[2], p[3]] } else { [!p[0], !p[1], !p[2], !p[3]] };
-        for (o, v) in out.iter_mut().zip([c, m, y]) {
-            *o = ((v as u32 * k as u32 + 127) / 255) as u8;
-        }
-    }
 }
 
 /// Effort from which mozjpeg searches for the smallest progressive scan split.
@@ -534,14 +523,5 @@ mod tests {
         let (arith, huffman) = (decode_bytes(&read("testimgari.jpg"), None).unwrap(), decode_bytes(&read("testorig.jpg"), None).unwrap());
         let diff = crate::codecs::tests::mean_abs_diff(&arith, &huffman);
         assert!((arith.width, arith.height) == (227, 149) && diff < 3.0, "{diff}");
-    }
-
-    #[test]
-    fn cmyk_inversion() {
-        let mut rgb = [0u8; 3];
-        cmyk_to_rgb(&[255, 0, 255, 255], &mut rgb, true);
-        assert_eq!(rgb, [255, 0, 255]);
-        cmyk_to_rgb(&[0, 255, 0, 0], &mut rgb, false);
-        assert_eq!(rgb, [255, 0, 255]);
     }
 }

@@ -124,6 +124,9 @@ pub fn encode(image: Image, options: &EncodeOptions, deadline: Deadline) -> Resu
     };
     if options.lossless {
         config.lossless = 1;
+        // Keep the colour under fully transparent pixels: a lossless conversion returns the
+        // pixels it was given (libwebp would otherwise zero them for a smaller file).
+        config.exact = 1;
     } else {
         config.use_sharp_yuv = (!options.fast_mode) as i32;
     }
@@ -261,6 +264,16 @@ mod tests {
             let ours = decode(&bytes, &DecodeContext::default()).unwrap();
             assert_eq!(ours.data, libwebp_reference(&bytes, alpha), "alpha={alpha} lossless={lossless}");
         }
+    }
+
+    #[test]
+    fn lossless_keeps_the_colour_under_transparent_pixels() {
+        let mut img = photo(16, 8, true);
+        img.data.chunks_exact_mut(4).take(40).for_each(|p| p[3] = 0);
+        let mut o = EncodeOptions::new(Format::Webp);
+        o.lossless = true;
+        let back = decode(&encode(img.clone(), &o, Deadline::NONE).unwrap(), &DecodeContext::default()).unwrap();
+        assert_eq!(back, img);
     }
 
     #[test]

@@ -27,7 +27,16 @@ pub struct Icc {
     profile: Profile,
 }
 
+/// The profile assumed for CMYK data that carries none (see `profiles/README.md`): a
+/// naive `255 - ink` formula lands about 10 levels (up to 90) away from what libvips, which
+/// applies this profile, shows for such files.
+const DEFAULT_CMYK: &[u8] = include_bytes!("profiles/chemical-proof-cmyk.icm");
+
 impl Icc {
+    pub fn default_cmyk() -> Result<Icc> {
+        Icc::parse(DEFAULT_CMYK).ok_or_else(|| Error::Internal("the built-in CMYK profile does not parse".into()))
+    }
+
     /// `None` for data lcms2 cannot read: such a profile is ignored (and never carried).
     pub fn parse(data: &[u8]) -> Option<Icc> {
         Profile::new_icc(data).ok().map(|profile| Icc { profile })
@@ -51,8 +60,11 @@ impl Icc {
     }
 
     fn to_srgb<I: Pod, O: Pod>(&self, input: PixelFormat, output: PixelFormat) -> Result<Transform<I, O>> {
-        let flags = Flags::BLACKPOINT_COMPENSATION;
-        Transform::new_flags(&self.profile, input, &Profile::new_srgb(), output, INTENT, flags)
+        self.transform(input, output, INTENT, Flags::BLACKPOINT_COMPENSATION)
+    }
+
+    fn transform<I: Pod, O: Pod>(&self, input: PixelFormat, output: PixelFormat, intent: Intent, flags: Flags) -> Result<Transform<I, O>> {
+        Transform::new_flags(&self.profile, input, &Profile::new_srgb(), output, intent, flags)
             .map_err(|e| Error::corrupt("ICC profile", e))
     }
 
@@ -91,10 +103,11 @@ impl Icc {
     }
 
     /// A row converter from this CMYK profile to sRGB; `inverted` for Adobe files, which
-    /// store ink as 255 − value.
+    /// store ink as 255 − value. Perceptual, as libvips (through sharp) converts print
+    /// profiles, whose perceptual tables map the press gamut onto the screen's.
     pub fn cmyk_to_srgb(&self, inverted: bool) -> Result<CmykToSrgb> {
         let input = if inverted { PixelFormat::CMYK_8_REV } else { PixelFormat::CMYK_8 };
-        Ok(CmykToSrgb { transform: self.to_srgb(input, PixelFormat::RGB_8)? })
+        Ok(CmykToSrgb { transform: self.transform(input, PixelFormat::RGB_8, Intent::Perceptual, Flags::default())? })
     }
 }
 
