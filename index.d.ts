@@ -113,6 +113,8 @@ export interface Metrics {
   metadataStripped: boolean;
   /** Non-fatal refusals of the limits policy. */
   policyViolations: PolicyViolation[];
+  /** The source was HDR (PQ or HLG transfer) and was tone-mapped to 8-bit SDR sRGB. */
+  toneMapped: boolean;
   /** Bytes the job reserved from the process's memory gate: its estimated peak. */
   memoryEstimate: number;
   /** Milliseconds the job waited in the queue before a thread took it. */

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { ImageEngine } = require('..');
-const { sharp, fixtures, decode, pixel, meanDiff, near } = require('./helpers');
+const { sharp, fixtures, decode, pixel, meanDiff, near, tmpPath } = require('./helpers');
 
 const COLOUR = [200, 100, 50];
 
@@ -108,4 +108,27 @@ test('keepMetadata validates its options', () => {
   const engine = ImageEngine.from(Buffer.from([1]));
   assert.throws(() => engine.keepMetadata('all'), TypeError);
   assert.throws(() => engine.keepMetadata({ icc: 'yes' }), TypeError);
+});
+
+test('an HDR AVIF (BT.2020, PQ) is tone-mapped to SDR sRGB and says so', async () => {
+  // A ramp encoded by libavif's own avifenc with HDR code points, as a camera or editor would tag it.
+  const ramp = Buffer.alloc(64 * 16 * 3);
+  for (let i = 0; i < ramp.length; i++) ramp[i] = Math.floor(((i / 3) % 64) * 4);
+  const png = tmpPath('ramp.png');
+  await sharp(ramp, { raw: { width: 64, height: 16, channels: 3 } }).png().toFile(png);
+  const hdr = tmpPath('ramp-pq.avif');
+  const sdr = tmpPath('ramp-srgb.avif');
+  require('node:child_process').execFileSync('avifenc', ['-l', '-d', '10', '-y', '444', '--cicp', '9/16/9', png, hdr], { stdio: 'ignore' });
+  require('node:child_process').execFileSync('avifenc', ['-l', '-d', '10', '-y', '444', '--cicp', '1/13/0', png, sdr], { stdio: 'ignore' });
+  const mapped = await ImageEngine.fromPath(hdr).toBufferWithMetrics('png');
+  const plain = await ImageEngine.fromPath(sdr).toBufferWithMetrics('png');
+  assert.equal(mapped.metrics.toneMapped, true);
+  assert.equal(plain.metrics.toneMapped, false);
+  const [m, p] = [await decode(mapped.data), await decode(plain.data)];
+  const level = (img, x) => pixel(img, x, 8)[1];
+  // Code value 128/255 of PQ is ~92 nits (about half of reference white): sRGB ~ 180, where
+  // the same code read as sRGB stays 128; the ramp keeps its order.
+  assert.ok(Math.abs(level(p, 32) - 128) <= 2, `sRGB ramp ${level(p, 32)}`);
+  assert.ok(level(m, 32) > 160 && level(m, 32) < 200, `PQ ramp ${level(m, 32)}`);
+  for (let x = 1; x < 64; x++) assert.ok(level(m, x) >= level(m, x - 1), `monotonic at ${x}`);
 });

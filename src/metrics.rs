@@ -32,6 +32,8 @@ pub struct Metrics {
     pub metadata_stripped: bool,
     /// Non-fatal refusals of the limits policy, e.g. `icc_refused`.
     pub policy_violations: Vec<&'static str>,
+    /// The source was HDR (PQ or HLG) and was tone-mapped to SDR sRGB (`metadata::hdr`).
+    pub tone_mapped: bool,
     /// Bytes the job reserved from the memory gate (its estimated peak, `pipeline::cost`).
     pub memory_estimate: u64,
     /// Milliseconds the job waited in the queue before a thread took it.

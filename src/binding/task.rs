@@ -83,6 +83,8 @@ pub struct JsMetrics {
     pub icc_preserved: bool,
     pub metadata_stripped: bool,
     pub policy_violations: Vec<String>,
+    /// The source was HDR (PQ or HLG) and was tone-mapped to SDR sRGB.
+    pub tone_mapped: bool,
     /// Bytes reserved from the memory gate: the job's estimated peak.
     pub memory_estimate: f64,
     /// Milliseconds spent waiting in the queue.
@@ -112,6 +114,7 @@ impl From<Metrics> for JsMetrics {
             icc_preserved: m.icc_preserved,
             metadata_stripped: m.metadata_stripped,
             policy_violations: m.policy_violations.into_iter().map(String::from).collect(),
+            tone_mapped: m.tone_mapped,
             memory_estimate: m.memory_estimate as f64,
             queue_ms: m.queue_ms,
             version: metrics::VERSION,

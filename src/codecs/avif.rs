@@ -19,6 +19,7 @@ use crate::format::Format;
 use crate::heap;
 use crate::image::Image;
 use crate::limits::MAX_SIDE;
+use crate::metadata::hdr::{ToneMap, Transfer};
 use crate::metadata::{exif, Found};
 
 const NAME: &str = "AVIF";
@@ -161,6 +162,7 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         icc: bytes_of(&img.icc).map(<[u8]>::to_vec),
         exif: bytes_of(&img.exif).and_then(exif::tiff_block).map(<[u8]>::to_vec),
         other: img.xmp.size > 0,
+        hdr: Transfer::from_cicp(img.transferCharacteristics).is_some(),
     };
     let shown = visible(img);
     let header = Header {
@@ -251,7 +253,11 @@ pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
     let stride = area.width as usize * channels as usize;
     let skip_x = (area.x - left) as usize * channels as usize;
     let band = (FrameSink::block_rows(area.width as usize, channels as usize) as u32) & !1;
-    let mut rows = vec![0u8; view_stride * (band + 2 * CONTEXT + 1).min(img.height) as usize];
+    let band_len = view_stride * (band + 2 * CONTEXT + 1).min(img.height) as usize;
+    let mut rows = vec![0u8; band_len];
+    // An HDR frame is converted to 16-bit RGB, then tone-mapped into `rows`.
+    let tone = Transfer::from_cicp(img.transferCharacteristics).map(|t| ToneMap::new(t, img.colorPrimaries, img.clli.maxCLL));
+    let mut wide = vec![0u16; if tone.is_some() { band_len } else { 0 }];
     let mut cut = vec![0u8; if skip_x == 0 && view_stride == stride { 0 } else { stride * band as usize }];
     // SAFETY: a plain constructor; `Owned` checks the pointer and destroys it once.
     let view = Owned::new(unsafe { sys::avifImageCreateEmpty() }, sys::avifImageDestroy)?;
@@ -266,11 +272,21 @@ pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
             convert(sys::avifImageSetViewRect(view, img, &rect))?;
             let mut rgb: sys::avifRGBImage = std::mem::zeroed();
             sys::avifRGBImageSetDefaults(&mut rgb, view);
-            rgb.depth = 8;
             rgb.format = if channels == 4 { sys::AVIF_RGB_FORMAT_RGBA } else { sys::AVIF_RGB_FORMAT_RGB };
-            rgb.pixels = rows.as_mut_ptr();
-            rgb.rowBytes = view_stride as u32;
+            if tone.is_some() {
+                rgb.depth = 16;
+                rgb.pixels = wide.as_mut_ptr().cast();
+                rgb.rowBytes = (view_stride * 2) as u32;
+            } else {
+                rgb.depth = 8;
+                rgb.pixels = rows.as_mut_ptr();
+                rgb.rowBytes = view_stride as u32;
+            }
             convert(sys::avifImageYUVToRGB(view, &mut rgb))?;
+        }
+        if let Some(tone) = &tone {
+            let n = (to - from) as usize * view_stride;
+            tone.map(&wide[..n], &mut rows[..n], channels as usize);
         }
         let first = (top - from) as usize * view_stride;
         let band_rows = &mut rows[first..first + (bottom - top) as usize * view_stride];
@@ -513,17 +529,23 @@ mod tests {
         }
     }
 
-    /// An HDR file (10-bit, BT.2020 primaries, PQ transfer, BT.2020 matrix) decodes.
+    /// An HDR file (10-bit, BT.2020 primaries, PQ transfer, BT.2020 matrix) decodes
+    /// tone-mapped: the same samples read as PQ light come out other than read as sRGB, in
+    /// the same order, and the tone map's own figures are checked in `metadata::hdr`.
     #[test]
-    fn an_hdr_file_decodes() {
-        let bytes = encode_with_libaom(&photo(64, 48, false), &fast(80), sys::AVIF_PIXEL_FORMAT_YUV420, None, None).unwrap();
+    fn an_hdr_file_decodes_tone_mapped() {
+        let bytes = encode_with_libaom(&photo(64, 48, false), &fast(80), sys::AVIF_PIXEL_FORMAT_YUV444, None, None).unwrap();
         let at = bytes.windows(8).position(|w| w == b"colrnclx").unwrap() + 8;
         let mut hdr = bytes.clone();
         hdr[at..at + 6].copy_from_slice(&[0, 9, 0, 16, 0, 9]);
-        let header = probe(&hdr).unwrap().0;
-        assert_eq!((header.width, header.height), (64, 48));
-        let out = decode(&hdr, &DecodeContext::default());
-        assert!(out.is_ok(), "{out:?}");
+        let (header, found) = probe(&hdr).unwrap();
+        assert_eq!((header.width, header.height, found.hdr), (64, 48, true));
+        assert!(!probe(&bytes).unwrap().1.hdr);
+        let (sdr, mapped) = (decode(&bytes, &DecodeContext::default()).unwrap(), decode(&hdr, &DecodeContext::default()).unwrap());
+        assert!(crate::codecs::tests::mean_abs_diff(&sdr, &mapped) > 10.0, "tone mapping changed the pixels");
+        let luma = |img: &Image, i: usize| img.data[i * 3..i * 3 + 3].iter().map(|&v| v as u32).sum::<u32>();
+        let (dark, bright) = (0..64 * 48).fold((0, 0), |(d, b), i| if luma(&sdr, i) < luma(&sdr, d) { (i, b) } else if luma(&sdr, i) > luma(&sdr, b) { (d, i) } else { (d, b) });
+        assert!(luma(&mapped, dark) < luma(&mapped, bright), "order of light kept");
     }
 
     #[test]

@@ -68,6 +68,7 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         icc: info.icc_profile.as_deref().map(<[u8]>::to_vec),
         exif: info.exif_metadata.as_deref().map(<[u8]>::to_vec),
         other: text,
+        hdr: false,
     };
     let header = Header {
         format: Format::Png,

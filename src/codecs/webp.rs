@@ -30,6 +30,7 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         icc: d.icc_profile().ok().flatten(),
         exif: d.exif_metadata().ok().flatten().and_then(|e| exif::tiff_block(&e).map(<[u8]>::to_vec)),
         other: d.xmp_metadata().ok().flatten().is_some(),
+        hdr: false,
     };
     let header = Header {
         format: Format::Webp,

@@ -3,6 +3,7 @@
 
 pub mod container;
 pub mod exif;
+pub mod hdr;
 pub mod icc;
 
 use crate::limits::{IccPolicy, Limits};
@@ -31,6 +32,8 @@ pub struct Found {
     pub exif: Option<Vec<u8>>,
     /// XMP, comments, IPTC or text chunks: never carried.
     pub other: bool,
+    /// The pixels are HDR (a PQ or HLG transfer) and are decoded tone-mapped to SDR sRGB.
+    pub hdr: bool,
 }
 
 /// Names reported in `policyViolations` when a kept profile is refused.

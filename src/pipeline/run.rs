@@ -116,6 +116,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
         metadata_stripped,
         policy_violations: colour.violations,
         memory_estimate,
+        tone_mapped: found.hdr,
         ..Metrics::default()
     };
     Ok(Encoded { data, metrics })
