@@ -7,10 +7,8 @@ const v = require('./validate');
 const { typeError, rangeError } = require('./errors');
 const { presetNamed } = require('./presets');
 
-const FITS = ['inside', 'cover', 'fill', 'contain', 'outside'];
-const KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos3'];
-const FORMATS = ['jpeg', 'jpg', 'png', 'webp', 'avif'];
-const POLICIES = ['strict', 'lenient'];
+// The named values come from the Rust core's lists (src/names.rs), written once there.
+const { fits: FITS, kernels: KERNELS, outputFormats: FORMATS, policies: POLICIES } = native.vocabulary();
 
 /** Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless })`. */
 function outputArgs(format, qualityOrOptions, fastMode) {

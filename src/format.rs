@@ -13,6 +13,8 @@ pub enum Format {
 impl Format {
     pub const INPUTS: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
     pub const OUTPUTS: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
+    /// Output names as callers may write them: every output's name, and `jpg`.
+    pub const OUTPUT_NAMES: [&'static str; 5] = ["jpeg", "jpg", "png", "webp", "avif"];
 
     /// Identifies the container from its first bytes; the extension is never trusted.
     pub fn sniff(bytes: &[u8]) -> Option<Format> {

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod limits;
 pub mod metadata;
 pub mod metrics;
+pub mod names;
 pub mod ops;
 pub mod output;
 pub mod pipeline;

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::names::named;
 
 /// Largest side accepted whatever the limits say: no codec here handles more.
 pub const MAX_SIDE: u32 = 32_768;
@@ -41,23 +42,17 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Policy {
-    /// Public uploads: 40 MP, 32 MiB, 5 s, 1 GiB of memory, no ICC carried.
-    Strict,
-    /// Trusted sources: 75 MP, 48 MiB, 30 s, 4 GiB of memory, ICC up to 512 KiB.
-    Lenient,
+named! {
+    /// The presets of `sanitize()`.
+    pub enum Policy "policy" {
+        /// Public uploads: 40 MP, 32 MiB, 5 s, 1 GiB of memory, no ICC carried.
+        Strict = "strict",
+        /// Trusted sources: 75 MP, 48 MiB, 30 s, 4 GiB of memory, ICC up to 512 KiB.
+        Lenient = "lenient",
+    }
 }
 
 impl Policy {
-    pub fn parse(name: &str) -> Result<Policy> {
-        match name {
-            "strict" => Ok(Policy::Strict),
-            "lenient" => Ok(Policy::Lenient),
-            _ => Err(Error::InvalidArgument(format!("unknown policy '{name}' (expected 'strict' or 'lenient')"))),
-        }
-    }
-
     pub fn limits(self) -> Limits {
         match self {
             Policy::Strict => Limits {

@@ -64,6 +64,26 @@ pub fn supported_output_formats() -> Vec<String> {
     Format::OUTPUTS.iter().map(|f| f.name().to_string()).collect()
 }
 
+/// The names the public API accepts, from the core's lists, for JS argument checks.
+#[napi(object)]
+pub struct Vocabulary {
+    pub fits: Vec<String>,
+    pub kernels: Vec<String>,
+    pub policies: Vec<String>,
+    pub output_formats: Vec<String>,
+}
+
+#[napi]
+pub fn vocabulary() -> Vocabulary {
+    let owned = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+    Vocabulary {
+        fits: owned(crate::ops::Fit::NAMES),
+        kernels: owned(crate::ops::Kernel::NAMES),
+        policies: owned(crate::limits::Policy::NAMES),
+        output_formats: owned(&Format::OUTPUT_NAMES),
+    }
+}
+
 #[napi(object)]
 pub struct ErrorCodeEntry {
     pub name: String,

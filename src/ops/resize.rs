@@ -6,63 +6,49 @@ use fast_image_resize::{FilterType, MulDiv, PixelType, ResizeAlg, ResizeOptions,
 
 use crate::error::{Error, Result};
 use crate::image::Image;
+use crate::names::named;
 use crate::ops::geometry;
 
-/// How the image is fitted when both width and height are given (sharp's names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Fit {
-    /// Keep aspect; as large as possible while inside the box.
-    #[default]
-    Inside,
-    /// Keep aspect; fill the box and crop the overflow, centred.
-    Cover,
-    /// Ignore aspect; exactly the box.
-    Fill,
-    /// Keep aspect; inside the box, padded to the box (transparent, or black when opaque).
-    Contain,
-    /// Keep aspect; as small as possible while covering the box.
-    Outside,
+named! {
+    /// How the image is fitted when both width and height are given (sharp's names).
+    pub enum Fit "fit" {
+        /// Keep aspect; as large as possible while inside the box.
+        Inside = "inside",
+        /// Keep aspect; fill the box and crop the overflow, centred.
+        Cover = "cover",
+        /// Ignore aspect; exactly the box.
+        Fill = "fill",
+        /// Keep aspect; inside the box, padded to the box (transparent, or black when opaque).
+        Contain = "contain",
+        /// Keep aspect; as small as possible while covering the box.
+        Outside = "outside",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Kernel {
-    Nearest,
-    Linear,
-    Cubic,
-    Mitchell,
-    #[default]
-    Lanczos3,
+named! {
+    /// The resampling filter.
+    pub enum Kernel "kernel" {
+        Nearest = "nearest",
+        Linear = "linear",
+        Cubic = "cubic",
+        Mitchell = "mitchell",
+        Lanczos3 = "lanczos3",
+    }
 }
 
-impl Fit {
-    pub fn parse(s: &str) -> Result<Fit> {
-        Ok(match s {
-            "inside" => Fit::Inside,
-            "cover" => Fit::Cover,
-            "fill" => Fit::Fill,
-            "contain" => Fit::Contain,
-            "outside" => Fit::Outside,
-            _ => return Err(Error::InvalidArgument(format!(
-                "unknown fit '{s}'; use one of inside, cover, fill, contain, outside"
-            ))),
-        })
+impl Default for Fit {
+    fn default() -> Self {
+        Fit::Inside
+    }
+}
+
+impl Default for Kernel {
+    fn default() -> Self {
+        Kernel::Lanczos3
     }
 }
 
 impl Kernel {
-    pub fn parse(s: &str) -> Result<Kernel> {
-        Ok(match s {
-            "nearest" => Kernel::Nearest,
-            "linear" => Kernel::Linear,
-            "cubic" => Kernel::Cubic,
-            "mitchell" => Kernel::Mitchell,
-            "lanczos3" => Kernel::Lanczos3,
-            _ => return Err(Error::InvalidArgument(format!(
-                "unknown kernel '{s}'; use one of nearest, linear, cubic, mitchell, lanczos3"
-            ))),
-        })
-    }
-
     fn algorithm(self) -> ResizeAlg {
         match self {
             Kernel::Nearest => ResizeAlg::Nearest,
