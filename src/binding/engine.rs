@@ -25,9 +25,10 @@ pub struct Dimensions {
     pub height: u32,
 }
 
+/// A recorded pipeline, with the source it reads (none for a recipe, which batches use).
 #[napi]
 pub struct NativeEngine {
-    source: Source,
+    source: Option<Source>,
     pipeline: Pipeline,
 }
 
@@ -37,7 +38,7 @@ impl NativeEngine {
     #[napi(factory)]
     pub fn from_path(env: Env, path: String) -> napi::Result<NativeEngine> {
         let source = Source::open(&path).map_err(|e| errors::to_js(&env, &e))?;
-        Ok(NativeEngine { source, pipeline: Pipeline::default() })
+        Ok(NativeEngine { source: Some(source), pipeline: Pipeline::default() })
     }
 
     /// Copies the caller's bytes (the encoded file, not pixels) into memory this process
@@ -48,12 +49,24 @@ impl NativeEngine {
     #[napi(factory)]
     pub fn from_buffer(env: Env, data: Buffer) -> napi::Result<NativeEngine> {
         let source = Source::borrowed(Arc::new(data.to_vec())).map_err(|e| errors::to_js(&env, &e))?;
-        Ok(NativeEngine { source, pipeline: Pipeline::default() })
+        Ok(NativeEngine { source: Some(source), pipeline: Pipeline::default() })
+    }
+
+    /// Operations without a source: a recipe's steps, recorded for batches.
+    #[napi(factory)]
+    pub fn without_source() -> NativeEngine {
+        NativeEngine { source: None, pipeline: Pipeline::default() }
+    }
+
+    /// The source, or an error for an engine made by `without_source`.
+    fn source(&self, env: &Env) -> napi::Result<&Source> {
+        let e = Error::InvalidArgument("a recipe has no input: give it one with ImageEngine.fromPath(path).apply(recipe)".into());
+        self.source.as_ref().ok_or_else(|| errors::to_js(env, &e))
     }
 
     #[napi]
     pub fn is_mapped(&self) -> bool {
-        self.source.is_mapped()
+        self.source.as_ref().is_some_and(Source::is_mapped)
     }
 
     #[napi]
@@ -156,7 +169,7 @@ impl NativeEngine {
     /// Size as displayed: stored size, swapped when auto-orientation turns it a quarter.
     #[napi]
     pub fn dimensions(&self, env: Env) -> napi::Result<Dimensions> {
-        let h = codecs::probe(self.source.bytes()).map_err(|e| errors::to_js(&env, &e))?;
+        let h = codecs::probe(self.source(&env)?.bytes()).map_err(|e| errors::to_js(&env, &e))?;
         let turned = self.pipeline.auto_orient && h.orientation >= 5;
         let (width, height) = if turned { (h.height, h.width) } else { (h.width, h.height) };
         Ok(Dimensions { width, height })
@@ -165,7 +178,7 @@ impl NativeEngine {
     /// Reads the header only, on the calling thread.
     #[napi]
     pub fn header(&self, env: Env) -> napi::Result<ImageInfo> {
-        codecs::probe(self.source.bytes()).map(ImageInfo::from).map_err(|e| errors::to_js(&env, &e))
+        codecs::probe(self.source(&env)?.bytes()).map(ImageInfo::from).map_err(|e| errors::to_js(&env, &e))
     }
 
     /// Queues the pipeline as a job (see `crate::jobs`). With `out_path` the result is
@@ -185,7 +198,7 @@ impl NativeEngine {
         durable: bool,
     ) -> napi::Result<Object<'env>> {
         let options = encode_options(&format, quality, fast_mode, effort, lossless)?;
-        task::run(env, self.source.clone(), self.pipeline.clone(), options, out_path.map(Into::into), durable)
+        task::run(env, self.source(env)?.clone(), self.pipeline.clone(), options, out_path.map(Into::into), durable)
     }
 
     /// Applies this engine's operations to every file in `inputs` (each mapped like
