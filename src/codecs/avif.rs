@@ -20,7 +20,7 @@ use crate::heap;
 use crate::image::Image;
 use crate::limits::MAX_SIDE;
 use crate::metadata::hdr::{ToneMap, Transfer};
-use crate::metadata::{exif, Found};
+use crate::metadata::{exif, SourceMetadata};
 
 const NAME: &str = "AVIF";
 
@@ -153,12 +153,12 @@ fn too_large(reason: &str) -> Option<(u64, u64)> {
 }
 
 /// The header, ICC, EXIF and XMP from the container, without decoding the AV1 payload.
-pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
+pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
     let parsed = Parsed::new(bytes)?;
     let img = parsed.image();
     // SAFETY: libavif's buffers are valid for their sizes while the decoder lives.
     let bytes_of = |d: &sys::avifRWData| (d.size > 0).then(|| unsafe { std::slice::from_raw_parts(d.data, d.size) });
-    let found = Found {
+    let found = SourceMetadata {
         icc: bytes_of(&img.icc).map(<[u8]>::to_vec),
         exif: bytes_of(&img.exif).and_then(exif::tiff_block).map(<[u8]>::to_vec),
         other: img.xmp.size > 0,

@@ -17,7 +17,7 @@ use crate::format::Format;
 use crate::image::Image;
 use crate::limits::Deadline;
 use crate::metadata::icc::{Icc, Space};
-use crate::metadata::{container, exif, Found};
+use crate::metadata::{container, exif, SourceMetadata};
 use crate::source::Source;
 
 const NAME: &str = "JPEG";
@@ -32,7 +32,7 @@ const COM: u8 = 0xFE;
 /// The header and the metadata segments before the first scan. libjpeg checks the header;
 /// the metadata is read in place by `header_segments`, not saved by libjpeg, which copies
 /// saved markers byte by byte (photos from editors carry megabytes of XMP in APP1).
-pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
+pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
     // A coding process libjpeg does not implement is named, not reported as damage.
     if let Some((marker, sof)) = header_segments(bytes).find(|&(m, _)| frame_kind(m).is_some()) {
         check_supported(marker, sof)?;
@@ -41,7 +41,7 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
         let d = Decompress::with_err(strict_error_mgr()).from_mem(bytes).map_err(|e| Error::corrupt(NAME, e))?;
         Ok((d.width() as u32, d.height() as u32))
     })?;
-    let mut found = Found::default();
+    let mut found = SourceMetadata::default();
     let mut app2 = Vec::new();
     let mut decoder_bytes = 0;
     for (marker, contents) in header_segments(bytes) {

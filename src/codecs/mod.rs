@@ -11,7 +11,7 @@ use crate::format::Format;
 use crate::image::Image;
 use crate::limits::Deadline;
 use crate::metadata::icc::Icc;
-use crate::metadata::{container, Found};
+use crate::metadata::{container, SourceMetadata};
 use crate::ops::resize::{Kernel, RowResampler};
 use crate::source::Source;
 
@@ -57,7 +57,7 @@ pub fn probe(bytes: &[u8]) -> Result<Header> {
 
 /// The header and the metadata around it (ICC profile, EXIF, whether anything else such as
 /// XMP or comments is there), from one parse; unreadable blocks count as absent.
-pub fn probe_with_metadata(bytes: &[u8]) -> Result<(Header, Found)> {
+pub fn probe_with_metadata(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
     let (header, found) = match sniff(bytes)? {
         Format::Jpeg => jpeg::probe(bytes),
         Format::Png => png::probe(bytes),

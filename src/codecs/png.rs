@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
 use crate::limits::Deadline;
-use crate::metadata::{exif, Found};
+use crate::metadata::{exif, SourceMetadata};
 use crate::ops::resize;
 use crate::source::Source;
 
@@ -60,11 +60,11 @@ fn scan_chunks(bytes: &[u8]) -> Result<bool> {
 }
 
 /// The header and the chunks before the image data, from one `read_info`.
-pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
+pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
     let text = scan_chunks(bytes)?;
     let reader = decoder(Cursor::new(bytes)).read_info().map_err(|e| Error::corrupt(NAME, e))?;
     let info = reader.info();
-    let found = Found {
+    let found = SourceMetadata {
         icc: info.icc_profile.as_deref().map(<[u8]>::to_vec),
         exif: info.exif_metadata.as_deref().map(<[u8]>::to_vec),
         other: text,

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
 use crate::limits::Deadline;
-use crate::metadata::{exif, Found};
+use crate::metadata::{exif, SourceMetadata};
 use crate::ops::resize;
 
 const NAME: &str = "WebP";
@@ -23,10 +23,10 @@ fn decoder(bytes: &[u8]) -> Result<WebPDecoder<Cursor<&[u8]>>> {
 }
 
 /// The header and the ICC, EXIF and XMP chunks, from one parse.
-pub fn probe(bytes: &[u8]) -> Result<(Header, Found)> {
+pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
     let mut d = decoder(bytes)?;
     let (width, height) = d.dimensions();
-    let found = Found {
+    let found = SourceMetadata {
         icc: d.icc_profile().ok().flatten(),
         exif: d.exif_metadata().ok().flatten().and_then(|e| exif::tiff_block(&e).map(<[u8]>::to_vec)),
         other: d.xmp_metadata().ok().flatten().is_some(),

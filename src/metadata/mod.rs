@@ -26,7 +26,7 @@ impl Default for Keep {
 
 /// Metadata blocks found in a source's header area.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Found {
+pub struct SourceMetadata {
     pub icc: Option<Vec<u8>>,
     /// Raw TIFF-structured EXIF.
     pub exif: Option<Vec<u8>>,
@@ -43,7 +43,7 @@ pub const ICC_TOO_LARGE: &str = "icc_too_large";
 /// Decided from the header, before decoding: which profile describes the pixels, whether
 /// the decoded frame is converted to sRGB, and what the output carries.
 #[derive(Default)]
-pub struct Plan {
+pub struct ColourPlan {
     /// The source profile when lcms2 can read it; a CMYK one is applied by the decoder.
     pub profile: Option<Icc>,
     /// Convert the decoded RGB or grey frame with `profile`.
@@ -52,11 +52,11 @@ pub struct Plan {
     pub violations: Vec<&'static str>,
 }
 
-pub fn plan(found: &Found, keep: Keep, limits: &Limits) -> Plan {
+pub fn colour_plan(found: &SourceMetadata, keep: Keep, limits: &Limits) -> ColourPlan {
     let Some((data, profile)) = found.icc.as_deref().and_then(|d| Icc::parse(d).map(|p| (d, p))) else {
-        return Plan::default();
+        return ColourPlan::default();
     };
-    let mut plan = Plan::default();
+    let mut plan = ColourPlan::default();
     let admitted = limits.admits_icc(data.len());
     if keep.icc && !admitted {
         plan.violations.push(if limits.icc == IccPolicy::Refuse { ICC_REFUSED } else { ICC_TOO_LARGE });
@@ -77,18 +77,18 @@ mod tests {
 
     #[test]
     fn a_profile_is_carried_or_converted() {
-        let p3 = Found { icc: Some(icc::tests::display_p3()), ..Found::default() };
+        let p3 = SourceMetadata { icc: Some(icc::tests::display_p3()), ..SourceMetadata::default() };
         let keep = Keep { icc: true, ..Keep::default() };
         let open = Limits::default();
-        let carried = plan(&p3, keep, &open);
+        let carried = colour_plan(&p3, keep, &open);
         assert!(carried.carry_icc.is_some() && !carried.convert);
-        let dropped = plan(&p3, Keep::default(), &open);
+        let dropped = colour_plan(&p3, Keep::default(), &open);
         assert!(dropped.carry_icc.is_none() && dropped.convert && dropped.violations.is_empty());
-        let strict = plan(&p3, keep, &Policy::Strict.limits());
+        let strict = colour_plan(&p3, keep, &Policy::Strict.limits());
         assert!(strict.carry_icc.is_none() && strict.convert);
         assert_eq!(strict.violations, [ICC_REFUSED]);
-        let garbage = Found { icc: Some(b"garbage".to_vec()), ..Found::default() };
-        let none = plan(&garbage, keep, &open);
+        let garbage = SourceMetadata { icc: Some(b"garbage".to_vec()), ..SourceMetadata::default() };
+        let none = colour_plan(&garbage, keep, &open);
         assert!(none.profile.is_none() && none.carry_icc.is_none());
     }
 }

@@ -28,7 +28,7 @@ impl Op {
     /// The size of this operation's output for an input of `size`, without running it.
     pub fn output_size(&self, size: (u32, u32)) -> (u32, u32) {
         match *self {
-            Op::Resize(ref spec) => spec.plan(size.0, size.1).map_or(size, |p| p.canvas),
+            Op::Resize(ref spec) => spec.geometry(size.0, size.1).map_or(size, |p| p.canvas),
             Op::Crop { width, height, .. } => (width, height),
             Op::Rotate(turns) if turns % 2 == 1 => (size.1, size.0),
             Op::Rotate(_) | Op::FlipH | Op::FlipV | Op::Grayscale | Op::Brightness(_) | Op::Contrast(_) => size,

@@ -82,17 +82,17 @@ pub struct ResizeSpec {
 /// The geometry a spec yields on a given source: resample to `scaled`, then either take it
 /// as is, crop its centre to `canvas` (cover) or pad it to `canvas` (contain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
+pub struct ResizeGeometry {
     pub scaled: (u32, u32),
     pub canvas: (u32, u32),
 }
 
 impl ResizeSpec {
     /// `None` when the image stays as it is.
-    pub fn plan(&self, src_w: u32, src_h: u32) -> Option<Plan> {
+    pub fn geometry(&self, src_w: u32, src_h: u32) -> Option<ResizeGeometry> {
         let (sw, sh) = (src_w as f64, src_h as f64);
         let scale = |s: f64| ((sw * s).round().max(1.0) as u32, (sh * s).round().max(1.0) as u32);
-        let keep = |dims| Plan { scaled: dims, canvas: dims };
+        let keep = |dims| ResizeGeometry { scaled: dims, canvas: dims };
         let plan = match (self.width, self.height) {
             (None, None) => return None,
             (Some(w), None) => keep((w, (sh * w as f64 / sw).round().max(1.0) as u32)),
@@ -109,8 +109,8 @@ impl ResizeSpec {
                     Fit::Fill => keep((w, h)),
                     Fit::Inside => keep(fitted(fw <= fh)),
                     Fit::Outside => keep(fitted(fw >= fh)),
-                    Fit::Cover => Plan { scaled: fitted(fw >= fh), canvas: (w, h) },
-                    Fit::Contain => Plan { scaled: fitted(fw <= fh), canvas: (w, h) },
+                    Fit::Cover => ResizeGeometry { scaled: fitted(fw >= fh), canvas: (w, h) },
+                    Fit::Contain => ResizeGeometry { scaled: fitted(fw <= fh), canvas: (w, h) },
                 }
             }
         };
@@ -121,7 +121,7 @@ impl ResizeSpec {
 }
 
 pub fn resize(image: Image, spec: &ResizeSpec) -> Result<Image> {
-    match spec.plan(image.width, image.height) {
+    match spec.geometry(image.width, image.height) {
         Some(plan) => finish(scale(image, plan.scaled, spec.kernel)?, &plan),
         None => Ok(image),
     }
@@ -141,7 +141,7 @@ pub fn scale(image: Image, size: (u32, u32), kernel: Kernel) -> Result<Image> {
 }
 
 /// Brings a scaled image to the plan's canvas: centre crop (cover) or padding (contain).
-pub fn finish(image: Image, plan: &Plan) -> Result<Image> {
+pub fn finish(image: Image, plan: &ResizeGeometry) -> Result<Image> {
     let (w, h) = plan.canvas;
     if (image.width, image.height) == (w, h) {
         Ok(image)
@@ -303,7 +303,7 @@ mod tests {
     }
 
     fn out_dims(s: &ResizeSpec, w: u32, h: u32) -> (u32, u32) {
-        s.plan(w, h).map(|p| p.canvas).unwrap_or((w, h))
+        s.geometry(w, h).map(|p| p.canvas).unwrap_or((w, h))
     }
 
     #[test]
@@ -319,8 +319,8 @@ mod tests {
         let mut grow = spec(Some(800), None, Fit::Inside);
         assert_eq!(out_dims(&grow, w, h), (800, 400));
         grow.without_enlargement = true;
-        assert_eq!(grow.plan(w, h), None);
-        assert_eq!(spec(Some(400), None, Fit::Inside).plan(w, h), None);
+        assert_eq!(grow.geometry(w, h), None);
+        assert_eq!(spec(Some(400), None, Fit::Inside).geometry(w, h), None);
     }
 
     #[test]

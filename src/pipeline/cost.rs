@@ -8,7 +8,7 @@
 //! figures were measured: `docs/scripts/measure-cost.js` runs each case in a fresh
 //! process and compares its peak RSS with this estimate (`docs/ZERO_COPY.md` has the table).
 
-use super::plan::Plan;
+use super::plan::DecodePlan;
 use super::Pipeline;
 use crate::codecs::{EncodeOptions, Header};
 use crate::format::Format;
@@ -33,7 +33,7 @@ fn encoder_bytes_per_pixel(options: &EncodeOptions) -> f64 {
 }
 
 /// The estimated peak of one job, in bytes.
-pub fn estimate(pipeline: &Pipeline, header: &Header, plan: &Plan, options: &EncodeOptions) -> u64 {
+pub fn estimate(pipeline: &Pipeline, header: &Header, plan: &DecodePlan, options: &EncodeOptions) -> u64 {
     let channels = if header.has_alpha { 4 } else { 3 };
     let bytes = |(w, h): (u32, u32)| w as u64 * h as u64 * channels;
     let decoded = plan.target.map_or((header.width, header.height), |t| (t.width, t.height));

@@ -7,29 +7,29 @@ use crate::codecs::{DecodeTarget, Header};
 use crate::ops::resize;
 use crate::ops::Op;
 
-pub struct Plan<'p> {
+pub struct DecodePlan<'p> {
     /// What the decoder should deliver, in stored (not yet oriented) orientation.
     pub target: Option<DecodeTarget>,
     /// The fused resize, whose crop or padding still runs after orientation.
-    pub fused: Option<resize::Plan>,
+    pub fused: Option<resize::ResizeGeometry>,
     /// Operations left to run after decoding.
     pub rest: &'p [Op],
 }
 
-pub fn plan<'p>(pipeline: &'p Pipeline, header: &Header) -> Plan<'p> {
+pub fn plan<'p>(pipeline: &'p Pipeline, header: &Header) -> DecodePlan<'p> {
     let turned = pipeline.auto_orient && header.orientation >= 5;
     let (w, h) = if turned { (header.height, header.width) } else { (header.width, header.height) };
     if let Some((Op::Resize(spec), rest)) = pipeline.ops.split_first() {
-        if let Some(p) = spec.plan(w, h) {
+        if let Some(p) = spec.geometry(w, h) {
             let (sw, sh) = p.scaled;
             if sw <= w && sh <= h {
                 let (tw, th) = if turned { (sh, sw) } else { (sw, sh) };
                 let target = DecodeTarget { width: tw, height: th, kernel: spec.kernel };
-                return Plan { target: Some(target), fused: Some(p), rest };
+                return DecodePlan { target: Some(target), fused: Some(p), rest };
             }
         }
     }
-    Plan { target: None, fused: None, rest: &pipeline.ops }
+    DecodePlan { target: None, fused: None, rest: &pipeline.ops }
 }
 
 #[cfg(test)]

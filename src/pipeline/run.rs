@@ -52,7 +52,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
     limits.check_bytes(input.len() as u64)?;
     let (header, found) = codecs::probe_with_metadata(input)?;
     limits.check_dimensions(header.width, header.height)?;
-    let colour = metadata::plan(&found, pipeline.keep, limits);
+    let colour = metadata::colour_plan(&found, pipeline.keep, limits);
     let plan = plan::plan(pipeline, &header);
     let memory_estimate = cost::estimate(pipeline, &header, &plan, options);
     limits.check_memory(memory_estimate)?;
