@@ -1,29 +1,31 @@
-//! JPEG through mozjpeg (libjpeg-turbo's decoder, mozjpeg's trellis encoder).
+//! JPEG through mozjpeg (libjpeg-turbo's decoder, mozjpeg's trellis encoder), in four parts:
+//! this file reads the header and its metadata segments in place, `decode` and `encode`
+//! drive libjpeg, and `libjpeg` holds the glue libjpeg needs from its application (an error
+//! manager that unwinds, the scan watch, the memory manager).
 //!
 //! libjpeg reports fatal errors by unwinding out of its error handler, so every call into
 //! it runs under `catch_unwind`. Its warnings (truncated data, bad Huffman codes) are
 //! promoted to errors here: a server should refuse a damaged upload, not serve grey blocks.
 
-use std::cell::Cell;
-use std::os::raw::c_int;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+mod decode;
+mod encode;
+mod libjpeg;
 
-use mozjpeg::{ColorSpace, Compress, Decompress, Marker};
-use mozjpeg_sys as ffi;
+pub use decode::decode;
+pub use encode::encode;
 
-use super::{prescale_size, DecodeContext, DecodeTarget, EncodeOptions, FrameSink, Header};
+use mozjpeg::Decompress;
+
+use super::Header;
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::image::Image;
 use crate::limits::Deadline;
-use crate::metadata::icc::{Icc, Space};
 use crate::metadata::{container, exif, SourceMetadata};
-use crate::source::Source;
+use libjpeg::{guarded, strict_error_mgr};
 
 const NAME: &str = "JPEG";
 const EXIF_PREFIX: &[u8] = b"Exif\0\0";
 const ICC_PREFIX: &[u8] = b"ICC_PROFILE\0";
-const DECODE_MARKERS: &[Marker] = &[Marker::APP(14)];
 const APP1: u8 = 0xE1;
 const APP2: u8 = 0xE2;
 const APP13: u8 = 0xED;
@@ -130,247 +132,13 @@ fn header_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     })
 }
 
-/// Decodes row block by row block. With a target, libjpeg first shrinks by DCT scaling
-/// (`dct_numerator`), and the rows stream into the resampler. CMYK is converted with the
-/// source's CMYK profile, or the built-in one (`Icc::default_cmyk`) when it has none.
-pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
-    let target = ctx.target;
-    guarded(ctx.deadline, || {
-        let mut d = Decompress::with_err(strict_error_mgr())
-            .with_markers(DECODE_MARKERS)
-            .from_reader(source.reader())
-            .map_err(|e| Error::corrupt(NAME, e))?;
-        if let Some(t) = target {
-            d.scale(dct_numerator((d.width() as u32, d.height() as u32), t));
-        }
-        let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
-        // Photoshop (the Adobe APP14 marker) stores CMYK inverted.
-        let inverted = d.markers().any(|m| m.data.starts_with(b"Adobe"));
-        let managed = match (cmyk, ctx.profile.filter(|p| p.space() == Space::Cmyk)) {
-            (false, _) => None,
-            (true, Some(profile)) => Some(profile.cmyk_to_srgb(inverted)?),
-            (true, None) => Some(Icc::default_cmyk()?.cmyk_to_srgb(inverted)?),
-        };
-        let out_space = if cmyk { ColorSpace::JCS_CMYK } else { ColorSpace::JCS_RGB };
-        let mut started = d.to_colorspace(out_space).map_err(|e| Error::corrupt(NAME, e))?;
-        let (width, height) = (started.width(), started.height());
-        let mut sink = FrameSink::new(width as u32, height as u32, 3, ctx);
-        let comps = if cmyk { 4 } else { 3 };
-        let block_rows = FrameSink::block_rows(width, comps);
-        let mut raw = vec![0u8; block_rows * width * comps];
-        let mut rgb = if cmyk { vec![0u8; block_rows * width * 3] } else { Vec::new() };
-        let mut done = 0;
-        while done < height {
-            let n = block_rows.min(height - done);
-            let block = started
-                .read_scanlines_into(&mut raw[..n * width * comps])
-                .map_err(|e| Error::corrupt(NAME, e))?;
-            match &managed {
-                Some(transform) => {
-                    let out = &mut rgb[..n * width * 3];
-                    transform.convert(block, out);
-                    sink.push(out)?;
-                }
-                None => sink.push(block)?,
-            }
-            done += n;
-        }
-        started.finish().map_err(|e| Error::corrupt(NAME, e))?;
-        sink.finish()
-    })
-}
-
-/// The strongest DCT shrink that still covers the target, as libvips does. Only 1/8, 2/8
-/// and 4/8 are used: libjpeg-turbo has SIMD inverse DCTs for those sizes, while the others
-/// (3/8, 5/8, ...) run in plain C and cost more than the larger frame they save. Measured
-/// with benches/compare.js, shrinking this far also scored a lower DSSIM than keeping 1.5x
-/// or 2x the target: the DCT scaling is a clean low-pass ahead of the Lanczos pass.
-fn dct_numerator(size: (u32, u32), target: DecodeTarget) -> u8 {
-    let (pw, ph) = prescale_size(size, target, 1.0);
-    let scaled = |n: u32, side: u32| (side * n).div_ceil(8);
-    [1u8, 2, 4].into_iter().find(|&n| scaled(n as u32, size.0) >= pw && scaled(n as u32, size.1) >= ph).unwrap_or(8)
-}
-
-/// Effort from which mozjpeg searches for the smallest progressive scan split.
-const SCAN_SEARCH_EFFORT: u8 = 7;
-
-/// Rows handed to libjpeg between two deadline checks.
-const ENCODE_BLOCK_ROWS: usize = 64;
-
-/// Progressive output is written by `finish`, which cannot be interrupted; the deadline is
-/// checked while scanlines go in.
-pub fn encode(image: Image, options: &EncodeOptions, deadline: Deadline) -> Result<Vec<u8>> {
-    let image = image.into_rgb();
-    let quality = options.quality_or(85) as f32;
-    guarded_encode(|| {
-        let mut c = Compress::new(ColorSpace::JCS_RGB);
-        c.set_size(image.width as usize, image.height as usize);
-        if options.fast_mode {
-            c.set_fastest_defaults();
-        } else {
-            // Measured on the comparison's two JPEG tasks: the scan search costs 40-60 % of
-            // the encode for 1-3 % of the bytes, so it waits for a high effort.
-            let search_scans = options.effort.is_some_and(|e| e >= SCAN_SEARCH_EFFORT);
-            c.set_optimize_scans(search_scans);
-            c.set_progressive_mode();
-        }
-        c.set_optimize_coding(true);
-        c.set_quality(quality);
-        c.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
-        let mut started = c.start_compress(Vec::with_capacity(image.data.len() / 8)).map_err(encode_error)?;
-        for rows in image.data.chunks(image.stride() * ENCODE_BLOCK_ROWS) {
-            deadline.check()?;
-            started.write_scanlines(rows).map_err(encode_error)?;
-        }
-        started.finish().map_err(encode_error)
-    })
-}
-
-fn encode_error(e: std::io::Error) -> Error {
-    Error::encode(NAME, e)
-}
-
-/// Most scans a progressive JPEG may have. Encoders write about ten; a file of a few
-/// hundred kilobytes with thousands of scans costs minutes of CPU, each scan one more pass
-/// over every coefficient. libjpeg-turbo's TurboJPEG API suggests the same limit.
-pub const MAX_SCANS: u32 = 500;
-
-thread_local! {
-    /// The scans the decode on this thread has started, its scan limit and its deadline:
-    /// libjpeg announces each start of scan to `on_message`, which checks them there.
-    static SCANS: Cell<(u32, u32, Deadline)> = const { Cell::new((0, MAX_SCANS, Deadline::NONE)) };
-}
-
-/// Runs a libjpeg call: its errors (and the scan watch's) unwind out of the handlers.
-fn guarded<T>(deadline: Deadline, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    SCANS.set((0, SCANS.get().1, deadline));
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| match p.downcast::<Error>() {
-        Ok(e) => Err(*e),
-        Err(p) => Err(Error::from_panic(p, |m| Error::corrupt(NAME, m))),
-    })
-}
-
-/// Counts a start of scan; stops the decode past the scan limit or the deadline.
-fn watch_scan() {
-    let (scans, limit, deadline) = SCANS.get();
-    SCANS.set((scans + 1, limit, deadline));
-    if scans + 1 > limit {
-        resume_unwind(Box::new(Error::TooMany { what: "scans (progressive JPEG)", count: scans as u64 + 1, limit: limit as u64 }));
-    }
-    if deadline.passed() {
-        resume_unwind(Box::new(deadline.error()));
-    }
-}
-
-fn guarded_encode(f: impl FnOnce() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p, |m| Error::encode(NAME, m))))
-}
-
-fn strict_error_mgr() -> ffi::jpeg_error_mgr {
-    // SAFETY: jpeg_std_error fills every field of a zeroed struct; we then replace the two
-    // handlers with ones that unwind (caught by `guarded`) instead of calling exit().
-    unsafe {
-        let mut err: ffi::jpeg_error_mgr = std::mem::zeroed();
-        ffi::jpeg_std_error(&mut err);
-        err.error_exit = Some(fail);
-        err.emit_message = Some(on_message);
-        err
-    }
-}
-
-extern "C-unwind" fn fail(cinfo: &mut ffi::jpeg_common_struct) {
-    resume_unwind(Box::new(message(cinfo)));
-}
-
-extern "C-unwind" fn on_message(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
-    // Level -1 is a warning about corrupt data; extraneous bytes between markers are benign.
-    // SAFETY: libjpeg always sets `err` before calling a handler.
-    let code = unsafe { (*cinfo.err).msg_code };
-    if code == ffi::JTRC_SOS as c_int {
-        watch_scan();
-    }
-    if level < 0 && code != ffi::JWRN_EXTRANEOUS_DATA as c_int {
-        resume_unwind(Box::new(message(cinfo)));
-    }
-}
-
-fn message(cinfo: &mut ffi::jpeg_common_struct) -> String {
-    // SAFETY: `format_message` writes at most JMSG_LENGTH_MAX (80) bytes into the buffer.
-    unsafe {
-        let err = &*cinfo.err;
-        let Some(format) = err.format_message else { return format!("libjpeg message {}", err.msg_code) };
-        let mut buffer = [0u8; 80];
-        let format: unsafe extern "C-unwind" fn(&mut ffi::jpeg_common_struct, *mut [u8; 80]) =
-            std::mem::transmute(format);
-        format(cinfo, &mut buffer);
-        let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
-        String::from_utf8_lossy(&buffer[..end]).into_owned()
-    }
-}
-
-/// libjpeg's system-dependent memory manager (jmemsys.h), which libjpeg leaves to the
-/// application: these definitions take the place of mozjpeg-sys' jmemnobs.c, which the
-/// linker then does not pull in. Large blocks (a progressive file's coefficients) come from
-/// `heap`'s pool, so a busy engine does not fault them in anew for every image.
-mod jmemsys {
-    use std::ffi::{c_long, c_void};
-
-    use mozjpeg_sys::{jpeg_common_struct, JERR_NO_BACKING_STORE};
-
-    use crate::heap;
-
-    #[no_mangle]
-    extern "C" fn jpeg_get_small(_: &mut jpeg_common_struct, size: usize) -> *mut c_void {
-        // SAFETY: plain malloc; libjpeg checks for null.
-        unsafe { libc::malloc(size) }
-    }
-
-    #[no_mangle]
-    unsafe extern "C" fn jpeg_free_small(_: &mut jpeg_common_struct, object: *mut c_void, _: usize) {
-        libc::free(object)
-    }
-
-    #[no_mangle]
-    extern "C" fn jpeg_get_large(_: &mut jpeg_common_struct, size: usize) -> *mut c_void {
-        heap::take(size).cast()
-    }
-
-    #[no_mangle]
-    unsafe extern "C" fn jpeg_free_large(_: &mut jpeg_common_struct, object: *mut c_void, _: usize) {
-        heap::give(object.cast())
-    }
-
-    /// All that is asked for, unless `max_memory_to_use` is set (it is not, here).
-    #[no_mangle]
-    unsafe extern "C" fn jpeg_mem_available(cinfo: &mut jpeg_common_struct, _: usize, max_needed: usize, allocated: usize) -> usize {
-        match (*cinfo.mem).max_memory_to_use as usize {
-            0 => max_needed,
-            limit => limit.saturating_sub(allocated),
-        }
-    }
-
-    /// Never reached while `jpeg_mem_available` grants everything; an error, as in jmemnobs.
-    #[no_mangle]
-    unsafe extern "C-unwind" fn jpeg_open_backing_store(cinfo: &mut jpeg_common_struct, _: *mut c_void, _: c_long) {
-        let err = &mut *cinfo.err;
-        err.msg_code = JERR_NO_BACKING_STORE as i32;
-        if let Some(exit) = err.error_exit {
-            exit(cinfo);
-        }
-    }
-
-    #[no_mangle]
-    extern "C" fn jpeg_mem_init(_: &mut jpeg_common_struct) -> c_long {
-        0
-    }
-
-    #[no_mangle]
-    extern "C" fn jpeg_mem_term(_: &mut jpeg_common_struct) {}
-}
-
 #[cfg(test)]
 mod tests {
+    use super::decode::dct_numerator;
+    use super::libjpeg::SCANS;
     use super::*;
+    use crate::codecs::{DecodeContext, DecodeTarget, EncodeOptions};
+    use crate::image::Image;
     use crate::codecs::test_images::photo;
 
     fn sample(quality: u8, fast_mode: bool) -> Vec<u8> {
