@@ -422,6 +422,24 @@ fn check(result: sys::avifResult, diag: Option<&sys::avifDiagnostics>) -> std::r
     })
 }
 
+pub struct Avif;
+
+impl super::Codec for Avif {
+    fn probe(&self, bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
+        probe(bytes)
+    }
+    fn decode(&self, source: &crate::source::Source, ctx: &DecodeContext) -> Result<Image> {
+        decode(source.bytes(), ctx)
+    }
+    /// libavif writes the ICC profile and EXIF into its own boxes.
+    fn encode(&self, image: Image, options: &EncodeOptions, ctx: &super::EncodeContext) -> Result<Vec<u8>> {
+        encode(&image, options, ctx.icc, ctx.exif)
+    }
+    fn embeds_metadata(&self) -> bool {
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,46 @@
-//! One file per format behind one interface: `probe` reads the header only, `decode`
-//! produces an [`Image`], `encode` turns an [`Image`] into file bytes.
+//! One module per format behind one written contract, [`Codec`]; the pipeline reaches a
+//! codec only through [`codec`], the one table of formats.
 
 mod avif;
 mod jpeg;
 mod png;
 mod webp;
+
+/// What every codec provides. The pipeline relies on exactly this:
+///
+/// - `probe` reads the header and the metadata around it (ICC, EXIF, whether other blocks
+///   are there), never pixels, in time bounded by the header caps (`limits`); it reports the
+///   stored size, alpha, EXIF orientation and what the decoder will hold (`decoder_bytes`).
+/// - `decode` delivers the frame into a [`FrameSink`] the pipeline made from `ctx`, and
+///   returns what the sink finishes: 8-bit RGB, or RGBA when the header said alpha, in
+///   stored orientation, at `ctx.target` when one is given (the sink resamples; the codec
+///   may only shrink on load, DCT or libwebp scaling, to at least the target) or else at
+///   the header's size. It checks `ctx.deadline` at least once per block of rows (the sink
+///   does so on every push) and converts CMYK through `ctx.profile` or the built-in one.
+///   [`decode`] checks the size it got.
+/// - `encode` turns a frame into file bytes with `options`, checking `ctx.deadline` between
+///   blocks where the encoder allows. A codec whose container library writes metadata itself
+///   says so with `embeds_metadata`; for every other format [`encode_with`] embeds the kept
+///   ICC and EXIF afterwards, in one place (`metadata::container`).
+pub trait Codec: Sync {
+    fn probe(&self, bytes: &[u8]) -> Result<(Header, SourceMetadata)>;
+    fn decode(&self, source: &Source, ctx: &DecodeContext) -> Result<Image>;
+    fn encode(&self, image: Image, options: &EncodeOptions, ctx: &EncodeContext) -> Result<Vec<u8>>;
+    /// Whether `encode` writes `ctx.icc` and `ctx.exif` itself.
+    fn embeds_metadata(&self) -> bool {
+        false
+    }
+}
+
+/// The codec of a format.
+pub fn codec(format: Format) -> &'static dyn Codec {
+    match format {
+        Format::Jpeg => &jpeg::Jpeg,
+        Format::Png => &png::Png,
+        Format::Webp => &webp::Webp,
+        Format::Avif => &avif::Avif,
+    }
+}
 
 use crate::error::{Error, Result};
 use crate::format::Format;
@@ -12,7 +48,8 @@ use crate::image::Image;
 use crate::limits::Deadline;
 use crate::metadata::icc::Icc;
 use crate::metadata::{container, SourceMetadata};
-use crate::ops::resize::{Kernel, RowResampler};
+use crate::ops::resize::Kernel;
+pub(crate) use crate::pipeline::FrameSink;
 use crate::source::Source;
 
 /// What the header says, before any pixel is decoded.
@@ -58,12 +95,7 @@ pub fn probe(bytes: &[u8]) -> Result<Header> {
 /// The header and the metadata around it (ICC profile, EXIF, whether anything else such as
 /// XMP or comments is there), from one parse; unreadable blocks count as absent.
 pub fn probe_with_metadata(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
-    let (header, found) = match sniff(bytes)? {
-        Format::Jpeg => jpeg::probe(bytes),
-        Format::Png => png::probe(bytes),
-        Format::Webp => webp::probe(bytes),
-        Format::Avif => avif::probe(bytes),
-    }?;
+    let (header, found) = codec(sniff(bytes)?).probe(bytes)?;
     if header.width == 0 || header.height == 0 {
         return Err(Error::corrupt("image", format!("header declares {}x{} pixels", header.width, header.height)));
     }
@@ -95,76 +127,24 @@ impl DecodeContext<'_> {
     }
 }
 
-/// Decodes the image; the header has passed the caller's limits.
+/// Decodes the image; the header has passed the caller's limits. A codec that delivered
+/// another size than the one planned is a bug, not a picture: refused here.
 pub fn decode(source: &Source, header: &Header, ctx: &DecodeContext) -> Result<Image> {
-    match header.format {
-        Format::Jpeg => jpeg::decode(source, ctx),
-        Format::Png => png::decode(source, ctx),
-        Format::Webp => webp::decode(source.bytes(), ctx),
-        Format::Avif => avif::decode(source.bytes(), ctx),
-    }
+    let image = codec(header.format).decode(source, ctx)?;
+    let planned = ctx.target.map_or((header.width, header.height), |t| (t.width, t.height));
+    check_delivered(header, &image, planned)?;
+    Ok(image)
 }
 
-/// Where a decoder puts its rows, block by block: into the whole frame, or through a
-/// `RowResampler` when a target size was asked for.
-/// The deadline is checked once per block.
-pub(crate) struct FrameSink {
-    rows: Rows,
-    deadline: Deadline,
-}
-
-enum Rows {
-    Whole { width: u32, height: u32, channels: u8, data: Vec<u8> },
-    Scaled(RowResampler),
-}
-
-impl FrameSink {
-    /// Rows per block for a row of `width` pixels: about 1 MiB, small beside the frame. Each
-    /// block costs the resampler a fresh set of filter weights (sines for every tap), which
-    /// small blocks paid for again and again.
-    pub fn block_rows(width: usize, channels: usize) -> usize {
-        const BLOCK_BYTES: usize = 1 << 20;
-        (BLOCK_BYTES / (width * channels).max(1)).clamp(16, 512)
+/// The contract's promise about a decoded frame: the planned size, RGB or RGBA by the header.
+fn check_delivered(header: &Header, image: &Image, (w, h): (u32, u32)) -> Result<()> {
+    let channels = if header.has_alpha { 4 } else { 3 };
+    if (image.width, image.height, image.channels) != (w, h, channels) {
+        let format = header.format.name();
+        let got = format!("{}x{} with {} channels", image.width, image.height, image.channels);
+        return Err(Error::Internal(format!("the {format} decoder delivered {got} where {w}x{h} with {channels} was planned")));
     }
-
-    pub fn new(width: u32, height: u32, channels: u8, ctx: &DecodeContext) -> FrameSink {
-        let rows = match ctx.target {
-            Some(t) if (t.width, t.height) != (width, height) => {
-                Rows::Scaled(RowResampler::new((width, height), channels, (t.width, t.height), t.kernel))
-            }
-            _ => Rows::Whole {
-                width,
-                height,
-                channels,
-                data: Vec::with_capacity(width as usize * height as usize * channels as usize),
-            },
-        };
-        FrameSink { rows, deadline: ctx.deadline }
-    }
-
-    /// `block` holds whole rows in this sink's channel layout; it may be modified.
-    pub fn push(&mut self, block: &mut [u8]) -> Result<()> {
-        self.deadline.check()?;
-        match &mut self.rows {
-            Rows::Whole { data, .. } => {
-                data.extend_from_slice(block);
-                Ok(())
-            }
-            Rows::Scaled(r) => r.push(block),
-        }
-    }
-
-    pub fn finish(self) -> Result<Image> {
-        match self.rows {
-            Rows::Whole { width, height, channels, data } => {
-                if data.len() != width as usize * height as usize * channels as usize {
-                    return Err(Error::Internal("decoder delivered a partial frame".into()));
-                }
-                Ok(Image::new(width, height, channels, data))
-            }
-            Rows::Scaled(r) => r.finish(),
-        }
-    }
+    Ok(())
 }
 
 /// The size to decode at before the final resample: `headroom` times the target, so the
@@ -213,14 +193,11 @@ pub fn encode(image: Image, options: &EncodeOptions) -> Result<Vec<u8>> {
 
 pub fn encode_with(image: Image, options: &EncodeOptions, ctx: &EncodeContext) -> Result<Vec<u8>> {
     ctx.deadline.check()?;
-    let data = match options.format {
-        Format::Jpeg => jpeg::encode(image, options, ctx.deadline),
-        Format::Png => png::encode(&image, options, ctx.deadline),
-        Format::Webp => webp::encode(image, options, ctx.deadline),
-        Format::Avif => return avif::encode(&image, options, ctx.icc, ctx.exif),
-    }?;
+    let codec = codec(options.format);
+    let data = codec.encode(image, options, ctx)?;
     match (ctx.icc, ctx.exif) {
         (None, None) => Ok(data),
+        _ if codec.embeds_metadata() => Ok(data),
         (icc, exif) => container::embed(options.format, data, icc, exif),
     }
 }
@@ -264,10 +241,38 @@ pub(crate) mod tests {
         Source::borrowed(std::sync::Arc::new(bytes)).unwrap()
     }
 
+    /// Formats that are both read and written, for round trips.
+    fn both_ways() -> impl Iterator<Item = Format> {
+        Format::INPUTS.into_iter().filter(|f| Format::OUTPUTS.contains(f))
+    }
+
+    /// Every codec keeps the written contract (`Codec`): the planned size, RGB or RGBA as its
+    /// header says, at full size and at a target; and a frame of another shape is refused.
+    #[test]
+    fn every_codec_keeps_the_contract() {
+        for alpha in [false, true] {
+            for format in both_ways() {
+                let bytes = encode(test_images::photo(97, 61, alpha), &EncodeOptions::new(format)).unwrap();
+                let header = probe(&bytes).unwrap();
+                assert_eq!(header.has_alpha, alpha && format != Format::Jpeg, "{format:?}");
+                let src = source(bytes);
+                for target in [None, Some(DecodeTarget { width: 40, height: 25, kernel: Kernel::Lanczos3 })] {
+                    let image = decode(&src, &header, &DecodeContext::to(target)).unwrap();
+                    let planned = target.map_or((97, 61), |t| (t.width, t.height));
+                    assert!(check_delivered(&header, &image, planned).is_ok(), "{format:?} {target:?}");
+                }
+            }
+        }
+        let header = probe(&encode(test_images::photo(8, 8, false), &EncodeOptions::new(Format::Png)).unwrap()).unwrap();
+        let err = check_delivered(&header, &test_images::photo(8, 8, true), (8, 8)).unwrap_err();
+        assert_eq!(err.code(), "LAZY_INTERNAL");
+        assert!(check_delivered(&header, &test_images::photo(8, 7, false), (8, 8)).is_err());
+    }
+
     #[test]
     fn every_format_round_trips() {
         let img = test_images::photo(64, 48, false);
-        for format in Format::INPUTS {
+        for format in both_ways() {
             let bytes = encode(img.clone(), &EncodeOptions::new(format)).unwrap();
             let header = probe(&bytes).unwrap();
             assert_eq!((header.format, header.width, header.height), (format, 64, 48));
@@ -282,7 +287,7 @@ pub(crate) mod tests {
     fn decoding_to_a_target_matches_decode_then_resize() {
         let img = test_images::photo(400, 300, true);
         let target = DecodeTarget { width: 90, height: 68, kernel: Kernel::Lanczos3 };
-        for format in Format::INPUTS {
+        for format in both_ways() {
             let mut o = EncodeOptions::new(format);
             o.quality = Some(95);
             let bytes = encode(img.clone(), &o).unwrap();

@@ -12,7 +12,6 @@ use crate::format::Format;
 use crate::image::Image;
 use crate::limits::Deadline;
 use crate::metadata::{exif, SourceMetadata};
-use crate::ops::resize;
 use crate::source::Source;
 
 const NAME: &str = "PNG";
@@ -86,7 +85,6 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
 /// Decodes row by row into the sink (so a target size never needs the whole frame);
 /// interlaced files deliver their rows in passes and are decoded whole, then resampled.
 pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
-    let target = ctx.target;
     scan_chunks(source.bytes())?;
     let mut d = decoder(source.reader());
     d.set_transformations(Transformations::normalize_to_color8());
@@ -107,11 +105,7 @@ pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
             widen_in_place(&mut frame, size / height as usize, row_len, color);
         }
         frame.truncate(out_len);
-        let image = Image::new(width, height, channels, frame);
-        return match target {
-            Some(t) => resize::scale(image, (t.width, t.height), t.kernel),
-            None => Ok(image),
-        };
+        return FrameSink::new(width, height, channels, ctx).push_frame(Image::new(width, height, channels, frame));
     }
     let mut sink = FrameSink::new(width, height, channels, ctx);
     let block_rows = FrameSink::block_rows(width as usize, channels as usize);
@@ -224,6 +218,20 @@ fn deflate(image: &Image, filter: Filter, compression: Compression, deadline: De
     stream.finish().map_err(|e| Error::encode(NAME, e))?;
     w.finish().map_err(|e| Error::encode(NAME, e))?;
     Ok(out)
+}
+
+pub struct Png;
+
+impl super::Codec for Png {
+    fn probe(&self, bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
+        probe(bytes)
+    }
+    fn decode(&self, source: &Source, ctx: &DecodeContext) -> Result<Image> {
+        decode(source, ctx)
+    }
+    fn encode(&self, image: Image, options: &EncodeOptions, ctx: &super::EncodeContext) -> Result<Vec<u8>> {
+        encode(&image, options, ctx.deadline)
+    }
 }
 
 #[cfg(test)]

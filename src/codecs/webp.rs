@@ -8,13 +8,12 @@ use std::io::Cursor;
 use image_webp::WebPDecoder;
 use libwebp_sys as ffi;
 
-use super::{prescale_size, DecodeContext, EncodeOptions, Header};
+use super::{prescale_size, DecodeContext, EncodeOptions, FrameSink, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
 use crate::limits::Deadline;
 use crate::metadata::{exif, SourceMetadata};
-use crate::ops::resize;
 
 const NAME: &str = "WebP";
 
@@ -58,7 +57,6 @@ fn decoder_bytes(d: &mut WebPDecoder<Cursor<&[u8]>>) -> u64 {
 }
 
 pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
-    let target = ctx.target;
     let mut d = decoder(bytes)?;
     let (width, height) = d.dimensions();
     let channels = if d.has_alpha() { 4 } else { 3 };
@@ -70,13 +68,10 @@ pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
     } else {
         // libwebp's rescaler averages areas, a clean low-pass, so 1.5× the target leaves
         // Lanczos enough to work with; the prescaled frame is the largest buffer held.
-        let size = target.map_or((width, height), |t| prescale_size((width, height), t, 1.5));
+        let size = ctx.target.map_or((width, height), |t| prescale_size((width, height), t, 1.5));
         decode_still(bytes, (width, height), size, channels)?
     };
-    match target {
-        Some(t) => resize::scale(image, (t.width, t.height), t.kernel),
-        None => Ok(image),
-    }
+    FrameSink::new(image.width, image.height, channels, ctx).push_frame(image)
 }
 
 /// libwebp decode straight into our buffer, scaled to `size` by libwebp's area-averaging
@@ -226,6 +221,20 @@ unsafe fn import(picture: &mut ffi::WebPPicture, image: &Image, lossless: bool, 
         }
     }
     converted != 0
+}
+
+pub struct Webp;
+
+impl super::Codec for Webp {
+    fn probe(&self, bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
+        probe(bytes)
+    }
+    fn decode(&self, source: &crate::source::Source, ctx: &DecodeContext) -> Result<Image> {
+        decode(source.bytes(), ctx)
+    }
+    fn encode(&self, image: Image, options: &EncodeOptions, ctx: &super::EncodeContext) -> Result<Vec<u8>> {
+        encode(image, options, ctx.deadline)
+    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 mod cost;
 mod plan;
 mod run;
+mod sink;
 
 pub use run::{run, run_until, Encoded};
+pub use sink::FrameSink;
 
 use crate::limits::Limits;
 use crate::metadata::Keep;

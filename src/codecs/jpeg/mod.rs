@@ -132,6 +132,20 @@ fn header_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     })
 }
 
+pub struct Jpeg;
+
+impl super::Codec for Jpeg {
+    fn probe(&self, bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
+        probe(bytes)
+    }
+    fn decode(&self, source: &crate::source::Source, ctx: &super::DecodeContext) -> Result<crate::image::Image> {
+        decode(source, ctx)
+    }
+    fn encode(&self, image: crate::image::Image, options: &super::EncodeOptions, ctx: &super::EncodeContext) -> Result<Vec<u8>> {
+        encode(image, options, ctx.deadline)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::decode::dct_numerator;
