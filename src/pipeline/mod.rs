@@ -1,11 +1,12 @@
 //! The recorded pipeline: what the engine will do once an output is asked for.
 
 mod cost;
+pub mod frames;
 mod plan;
 mod run;
 mod sink;
 
-pub use run::{run, run_until, Encoded};
+pub use run::{run, run_branches, run_until, Branch, Encoded};
 pub use sink::FrameSink;
 
 use crate::limits::Limits;

@@ -6,14 +6,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use super::{cost, plan, Pipeline};
-use crate::codecs::{self, DecodeContext, EncodeContext, EncodeOptions};
+use crate::codecs::{self, DecodeContext, EncodeContext, EncodeOptions, Header};
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::jobs::{self, MemoryGate};
 use crate::limits::Deadline;
 use crate::metadata::{self, exif};
 use crate::metrics::{self, lap, Metrics};
-use crate::ops::{geometry, resize};
+use crate::ops::{geometry, resize, Op};
 use crate::source::Source;
 
 pub struct Encoded {
@@ -32,8 +32,26 @@ pub fn run(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) -> Res
 /// a stage that cannot stop (a libaom encode), is a timeout too. Any panic inside becomes
 /// `Error::Internal`.
 pub fn run_until(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, deadline: Deadline, gate: &MemoryGate) -> Result<Encoded> {
+    let only = [Branch { ops: Vec::new(), options: options.clone() }];
+    let mut outputs = run_branches(source, pipeline, &only, deadline, gate)?;
+    Ok(outputs.remove(0))
+}
+
+/// One output of a run: the operations after the shared ones, and its encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    pub ops: Vec<Op>,
+    pub options: EncodeOptions,
+}
+
+/// One decode feeding several outputs: the source is decoded once, `pipeline`'s operations
+/// run once, then each branch runs its own operations on a copy and is encoded. The decode
+/// is planned from the shared operations, or, when there are none and each branch starts
+/// with a downscale, from the largest branch (shrink-on-load to its size; smaller branches
+/// resample from there). With one branch this is exactly a single run.
+pub fn run_branches(source: &Source, pipeline: &Pipeline, branches: &[Branch], deadline: Deadline, gate: &MemoryGate) -> Result<Vec<Encoded>> {
     guarded(|| {
-        let encoded = run_unguarded(source, pipeline, options, deadline, gate)?;
+        let encoded = run_unguarded(source, pipeline, branches, deadline, gate)?;
         deadline.check()?;
         Ok(encoded)
     })
@@ -43,7 +61,28 @@ fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p, Error::Internal)))
 }
 
-fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, deadline: Deadline, gate: &MemoryGate) -> Result<Encoded> {
+/// The pipeline the decode is planned from: a single branch's operations appended to the
+/// shared ones (so a leading resize fuses into decoding, as ever); with several branches
+/// and no shared operations, the largest leading resize among them.
+fn planning_pipeline(pipeline: &Pipeline, branches: &[Branch], header: &Header) -> Pipeline {
+    let mut planning = pipeline.clone();
+    match branches {
+        [one] => planning.ops.extend(one.ops.iter().cloned()),
+        _ if pipeline.ops.is_empty() => {
+            let turned = pipeline.auto_orient && header.orientation >= 5;
+            let (w, h) = if turned { (header.height, header.width) } else { (header.width, header.height) };
+            let area = |op: &Op| op.output_size((w, h)).0 as u64 * op.output_size((w, h)).1 as u64;
+            let leading: Option<Vec<&Op>> = branches.iter().map(|b| b.ops.first().filter(|op| matches!(op, Op::Resize(_)))).collect();
+            if let Some(largest) = leading.and_then(|ops| ops.into_iter().max_by_key(|op| area(op))) {
+                planning.ops.push(largest.clone());
+            }
+        }
+        _ => {}
+    }
+    planning
+}
+
+fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], deadline: Deadline, gate: &MemoryGate) -> Result<Vec<Encoded>> {
     let started = Instant::now();
     let cpu = cpu_time::ThreadTime::try_now().ok();
     let mut clock = Instant::now();
@@ -53,8 +92,15 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
     let (header, found) = codecs::probe_with_metadata(input)?;
     limits.check_dimensions(header.width, header.height)?;
     let colour = metadata::colour_plan(&found, pipeline.keep, limits);
-    let plan = plan::plan(pipeline, &header);
-    let memory_estimate = cost::estimate(pipeline, &header, &plan, options);
+    let planning = planning_pipeline(pipeline, branches, &header);
+    let plan = plan::plan(&planning, &header);
+    // Several branches: only the decode size comes from the plan; every branch then runs
+    // all of its own operations on the shared frame.
+    let single = branches.len() == 1;
+    let (fused, rest) = if single { (plan.fused.as_ref(), plan.rest) } else { (None, &pipeline.ops[..]) };
+    let costliest = branches.iter().map(|b| cost::estimate(&planning, &header, &plan, &b.options)).max().unwrap_or(0);
+    let kept_copy = if single { 0 } else { plan.target.map_or(header.decoded_bytes(), |t| t.width as u64 * t.height as u64 * 4) };
+    let memory_estimate = costliest + kept_copy;
     limits.check_memory(memory_estimate)?;
     let _reserved = gate.reserve(memory_estimate, deadline)?;
     let _busy = heap::busy();
@@ -74,52 +120,66 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, 
     if pipeline.auto_orient {
         image = geometry::orient(image, header.orientation);
     }
-    if let Some(fused) = &plan.fused {
+    if let Some(fused) = fused {
         image = resize::finish(image, fused)?;
     }
-    for op in plan.rest {
+    for op in rest {
         deadline.check()?;
         image = op.apply(image)?;
     }
-    let (width_out, height_out) = (image.width, image.height);
-    let ops_ms = lap(&mut clock);
+    let shared_ops_ms = lap(&mut clock);
 
-    let keep = pipeline.keep;
-    let exif = match (&found.exif, keep.exif) {
-        (Some(tiff), true) => exif::rewrite(tiff, width_out, height_out, pipeline.auto_orient, !keep.strip_gps),
-        _ => None,
-    };
-    let carried = EncodeContext { deadline, icc: colour.carry_icc.as_deref(), exif: exif.as_ref().map(|e| &e.tiff[..]) };
-    let data = codecs::encode_with(image, options, &carried)?;
-    let encode_ms = lap(&mut clock);
-    let metadata_stripped = found.other
-        || (found.icc.is_some() && colour.carry_icc.is_none())
-        || (found.exif.is_some() && exif.as_ref().is_none_or(|e| e.gps_removed));
+    let mut outputs = Vec::with_capacity(branches.len());
+    let mut shared = Some(image);
+    for (i, branch) in branches.iter().enumerate() {
+        // The last branch takes the shared frame; the others work on a copy.
+        let mut image = if i + 1 == branches.len() { shared.take().expect("frame kept until the last branch") } else { shared.clone().expect("frame kept") };
+        let own_ops = if single { &[][..] } else { &branch.ops[..] };
+        for op in own_ops {
+            deadline.check()?;
+            image = op.apply(image)?;
+        }
+        let (width_out, height_out) = (image.width, image.height);
+        let ops_ms = shared_ops_ms + lap(&mut clock);
 
-    let metrics = Metrics {
-        decode_ms,
-        ops_ms,
-        encode_ms,
-        total_ms: started.elapsed().as_secs_f64() * 1000.0,
-        peak_rss: metrics::peak_rss(),
-        bytes_in: input.len() as u64,
-        bytes_out: data.len() as u64,
-        format_in: header.format.name(),
-        format_out: options.format.name(),
-        width_in: header.width,
-        height_in: header.height,
-        width_out,
-        height_out,
-        compression_ratio: input.len() as f64 / data.len().max(1) as f64,
-        cpu_time_ms: cpu.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
-        icc_preserved: colour.carry_icc.is_some(),
-        metadata_stripped,
-        policy_violations: colour.violations,
-        memory_estimate,
-        tone_mapped: found.hdr,
-        ..Metrics::default()
-    };
-    Ok(Encoded { data, metrics })
+        let keep = pipeline.keep;
+        let exif = match (&found.exif, keep.exif) {
+            (Some(tiff), true) => exif::rewrite(tiff, width_out, height_out, pipeline.auto_orient, !keep.strip_gps),
+            _ => None,
+        };
+        let carried = EncodeContext { deadline, icc: colour.carry_icc.as_deref(), exif: exif.as_ref().map(|e| &e.tiff[..]) };
+        let data = codecs::encode_with(image, &branch.options, &carried)?;
+        let encode_ms = lap(&mut clock);
+        let metadata_stripped = found.other
+            || (found.icc.is_some() && colour.carry_icc.is_none())
+            || (found.exif.is_some() && exif.as_ref().is_none_or(|e| e.gps_removed));
+
+        let metrics = Metrics {
+            decode_ms,
+            ops_ms,
+            encode_ms,
+            total_ms: started.elapsed().as_secs_f64() * 1000.0,
+            peak_rss: metrics::peak_rss(),
+            bytes_in: input.len() as u64,
+            bytes_out: data.len() as u64,
+            format_in: header.format.name(),
+            format_out: branch.options.format.name(),
+            width_in: header.width,
+            height_in: header.height,
+            width_out,
+            height_out,
+            compression_ratio: input.len() as f64 / data.len().max(1) as f64,
+            cpu_time_ms: cpu.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
+            icc_preserved: colour.carry_icc.is_some(),
+            metadata_stripped,
+            policy_violations: colour.violations.clone(),
+            memory_estimate,
+            tone_mapped: found.hdr,
+            ..Metrics::default()
+        };
+        outputs.push(Encoded { data, metrics });
+    }
+    Ok(outputs)
 }
 
 #[cfg(test)]
@@ -252,6 +312,36 @@ mod tests {
         assert!(err.to_string().contains(&format!("{} MB", estimate.div_ceil(1_000_000))), "{err}");
         p.limits.max_memory = estimate;
         assert!(run(&input, &p, &EncodeOptions::new(Format::Png)).is_ok());
+    }
+
+    /// One decode feeding two outputs of different sizes and formats gives what two
+    /// separate runs give: the largest exactly (it is planned the same way), the smaller
+    /// within a level (it is resampled from the larger decode instead of its own).
+    #[test]
+    fn one_decode_feeds_two_outputs_like_two_runs() {
+        let jpeg = include_bytes!("../../examples/sample.jpg").to_vec();
+        let input = Source::borrowed(std::sync::Arc::new(jpeg)).unwrap();
+        let resize = |w| Op::Resize(ResizeSpec { width: Some(w), ..Default::default() });
+        let branches = [
+            Branch { ops: vec![resize(200)], options: EncodeOptions::new(Format::Png) },
+            Branch { ops: vec![resize(500), Op::Grayscale], options: EncodeOptions::new(Format::Png) },
+        ];
+        let gate = jobs::global().memory();
+        let fanned = run_branches(&input, &Pipeline::default(), &branches, Deadline::NONE, gate).unwrap();
+        assert_eq!(fanned.len(), 2);
+        for (out, branch) in fanned.iter().zip(&branches) {
+            let mut alone = Pipeline::default();
+            alone.ops = branch.ops.clone();
+            let separate = run(&input, &alone, &branch.options).unwrap();
+            let (a, b) = (decode_all(&out.data), decode_all(&separate.data));
+            assert_eq!((a.width, a.height), (b.width, b.height));
+            let diff = crate::codecs::tests::mean_abs_diff(&a, &b);
+            if a.width == 500 {
+                assert_eq!(a, b, "the largest branch is planned as a single run is");
+            } else {
+                assert!(diff < 1.0, "{}: {diff}", a.width);
+            }
+        }
     }
 
     fn decode_all(bytes: &[u8]) -> crate::image::Image {
