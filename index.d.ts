@@ -154,17 +154,17 @@ export interface OutputWithMetrics {
 
 export type Input = Buffer | Uint8Array | ArrayBuffer;
 
-export declare class ImageEngine {
-  private constructor();
-  /** Memory-maps the file now (throws with a code if it cannot); decodes nothing. */
-  static fromPath(path: string | URL): ImageEngine;
-  /** Uses the caller's bytes in place (no copy). */
-  static from(input: Input): ImageEngine;
-  static fromBytes(input: Input): ImageEngine;
-  static fromMemory(input: Input): ImageEngine;
+/** `resize(width?, height?, fit?)` or `resize({ width, height, fit, kernel, withoutEnlargement })`. */
+export type ResizeArgs = [width?: number | null, height?: number | null, fit?: Fit] | [options: ResizeOptions];
 
-  resize(width?: number | null, height?: number | null, fit?: Fit): this;
-  resize(options: ResizeOptions): this;
+/**
+ * The recorded operations, one method each, written once: `ImageEngine` and `Recipe` both
+ * have them (each validates its arguments at once and returns `this`), and a stream's `ops`
+ * tuples are made from them. Their recipe steps are in `OperationSteps`.
+ */
+export interface Operations {
+  /** A missing side keeps the aspect ratio; at least one side. */
+  resize(...args: ResizeArgs): this;
   crop(x: number, y: number, width: number, height: number): this;
   /** Multiples of 90 only; anything else throws a RangeError. */
   rotate(degrees: number): this;
@@ -182,6 +182,73 @@ export declare class ImageEngine {
   limits(limits: Limits): this;
   /** strict: 40 MP, 32 MiB, 5 s, no ICC carried; lenient: 75 MP, 48 MiB, 30 s, ICC ≤ 512 KiB. */
   sanitize(options: { policy: Policy }): this;
+}
+
+/** Each operation's recipe step (besides `op`): the options-object form of its call. */
+export interface OperationSteps {
+  resize: ResizeOptions;
+  crop: { x: number; y: number; width: number; height: number };
+  rotate: { degrees: number };
+  flipH: {};
+  flipV: {};
+  grayscale: {};
+  brightness: { value: number };
+  contrast: { value: number };
+  autoOrient: { enabled?: boolean };
+  keepMetadata: KeepMetadataOptions;
+  limits: Limits;
+  sanitize: { policy: Policy };
+}
+
+export type OperationName = keyof Operations;
+
+/** One step of a recipe: `{ op: 'resize', width: 800 }`, `{ op: 'rotate', degrees: 90 }`, … */
+export type RecipeStep = { [K in keyof OperationSteps]: { op: K } & OperationSteps[K] }[keyof OperationSteps];
+
+/** A recipe as plain JSON: what `recipe.toJSON()` gives and `recipe(json)` reads. */
+export interface RecipeJSON {
+  version: 1;
+  steps: RecipeStep[];
+}
+
+/** Recorded operations without a source, for batches, streams, queue jobs and HTTP requests. */
+export interface Recipe extends Operations {
+  /** `{ version: 1, steps }`, each step normalised (defaults filled in); also what JSON.stringify writes. */
+  toJSON(): RecipeJSON;
+}
+
+/** A Recipe, or recipe JSON as an object or its text. */
+export type RecipeInput = Recipe | RecipeJSON | string;
+
+/**
+ * `recipe()`: an empty recipe; `recipe(json)`: one rebuilt from recipe JSON (object or text)
+ * or copied from another recipe. Every step is checked with the methods' own messages,
+ * prefixed with the step (`steps[2] (rotate): …`).
+ */
+export declare function recipe(json?: RecipeInput): Recipe;
+
+export interface RecipeBatchOptions extends BatchOptions {
+  /** The operations applied to every input; none when absent. */
+  recipe?: RecipeInput;
+}
+
+/**
+ * The recipe's operations applied to every input file, written into `outDir`; no engine and
+ * no input opened beforehand, so a missing or empty file fails only its own entry.
+ */
+export declare function processBatch(inputs: Array<string | URL>, outDir: string | URL, options: RecipeBatchOptions): Promise<BatchEntry[]>;
+
+export declare class ImageEngine {
+  private constructor();
+  /** Memory-maps the file now (throws with a code if it cannot); decodes nothing. */
+  static fromPath(path: string | URL): ImageEngine;
+  /** Uses the caller's bytes in place (no copy). */
+  static from(input: Input): ImageEngine;
+  static fromBytes(input: Input): ImageEngine;
+  static fromMemory(input: Input): ImageEngine;
+
+  /** Appends a recipe's steps (a Recipe, or its JSON as an object or text) to this engine. */
+  apply(recipe: RecipeInput): this;
   clone(): ImageEngine;
 
   /** Header only, synchronous; the displayed size after auto-orientation. */
@@ -202,7 +269,7 @@ export declare class ImageEngine {
   toBufferWithPreset(name: PresetName): Promise<Buffer>;
   toFileWithPreset(path: string | URL, name: PresetName): Promise<number>;
 
-  /** This engine's operations applied to every input file; one entry per input, in order. */
+  /** This engine's operations applied to every input file; one entry per input, in order (the top-level `processBatch` with this engine's operations). */
   processBatch(inputs: Array<string | URL>, outDir: string | URL, options: BatchOptions): Promise<BatchEntry[]>;
   processBatch(
     inputs: Array<string | URL>,
@@ -213,6 +280,9 @@ export declare class ImageEngine {
     concurrency?: number,
   ): Promise<BatchEntry[]>;
 }
+
+/** The operation methods of `ImageEngine` (see `Operations`). */
+export interface ImageEngine extends Operations {}
 
 export declare function inspect(input: Buffer | Uint8Array): ImageInfo;
 export declare function inspectFile(path: string | URL): ImageInfo;
@@ -229,27 +299,20 @@ export declare const ErrorCategory: {
   readonly INTERNAL: 'internal';
 };
 
-/** One recorded operation for a stream: an engine method name and its arguments. */
-export type StreamOp =
-  | ['resize', number | null, (number | null)?, Fit?]
-  | ['resize', ResizeOptions]
-  | ['crop', number, number, number, number]
-  | ['rotate', number]
-  | ['flipH'] | ['flipV'] | ['grayscale']
-  | ['brightness', number] | ['contrast', number]
-  | ['autoOrient', boolean?]
-  | ['keepMetadata', KeepMetadataOptions?]
-  | ['limits', Limits]
-  | ['sanitize', { policy: Policy }];
+/** One recorded operation for a stream: an operation method's name and its arguments. */
+export type StreamOp = { [K in OperationName]: [K, ...Parameters<Operations[K]>] }[OperationName];
 
-export interface StreamingOptions extends OutputOptions {
+export interface StreamingBaseOptions extends OutputOptions {
   format: OutputFormat;
-  ops?: StreamOp[];
   /** Refuse input beyond this many bytes while it is staged (`LAZY_INPUT_TOO_LARGE`). */
   maxBytes?: number;
   /** Where input and output are staged; the OS temporary folder by default. */
   tmpDir?: string | URL;
 }
+
+/** The operations as a recipe or as `ops` tuples, not both. */
+export type StreamingOptions = StreamingBaseOptions &
+  ({ recipe: RecipeInput; ops?: undefined } | { ops?: StreamOp[]; recipe?: undefined });
 
 export interface StreamingPipeline {
   /** Write the encoded input here. */

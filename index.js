@@ -4,6 +4,8 @@
 
 const native = require('./native.js');
 const { ImageEngine } = require('./lib/engine');
+const { recipe } = require('./lib/recipe');
+const { processBatch } = require('./lib/batch');
 const { createStreamingPipeline } = require('./lib/stream');
 const { ErrorCode, ErrorCategory, getErrorCategory, typeError } = require('./lib/errors');
 const v = require('./lib/validate');
@@ -33,6 +35,8 @@ function sweepTempFiles(dir, staleMs = DAY_MS) {
 
 module.exports = {
   ImageEngine,
+  recipe,
+  processBatch,
   createStreamingPipeline,
   inspect,
   inspectFile,

@@ -4,6 +4,8 @@ import lazy from './index.js';
 
 export const {
   ImageEngine,
+  recipe,
+  processBatch,
   createStreamingPipeline,
   inspect,
   inspectFile,

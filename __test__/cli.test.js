@@ -74,3 +74,38 @@ test('usage errors exit with 2, conversion errors with 1', async () => {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /LAZY_FILE_NOT_FOUND/);
 });
+
+test('a folder whose first file is empty or missing: only that file fails, and it is named', async () => {
+  const src = tmpPath('cli/bad-first-in');
+  fs.mkdirSync(src, { recursive: true });
+  fs.writeFileSync(path.join(src, 'a-empty.jpg'), '');
+  fs.copyFileSync(await fixtures.jpeg(), path.join(src, 'b.jpg'));
+  fs.copyFileSync(await fixtures.png(), path.join(src, 'c.png'));
+  const out = tmpPath('cli/bad-first-out');
+  const r = await run(src, '-o', out, '-f', 'webp', '-r', '100');
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /3 files: 2 converted, 1 failed/);
+  assert.match(r.stdout, /failed: .*a-empty\.jpg {2}LAZY_EMPTY_INPUT {2}\S/);
+  assert.match(r.stderr, /LAZY_EMPTY_INPUT .*a-empty\.jpg/);
+  assert.deepEqual(fs.readdirSync(out).sort(), ['b.webp', 'c.webp']);
+  for (const name of ['b.webp', 'c.webp']) {
+    const img = await decode(fs.readFileSync(path.join(out, name)));
+    assert.deepEqual([img.width, img.height, img.format], [100, 75, 'webp'], name);
+  }
+
+  // A missing first input named on the command line fails its own entry too.
+  const missing = path.join(src, '0-missing.jpg');
+  const m = await run(missing, path.join(src, 'b.jpg'), '-o', tmpPath('cli/missing-first-out'), '-f', 'png', '--preset', 'thumbnail');
+  assert.equal(m.code, 1, m.stderr);
+  assert.match(m.stdout, /2 files: 1 converted, 1 failed/);
+  assert.match(m.stdout, /failed: .*0-missing\.jpg {2}LAZY_FILE_NOT_FOUND/);
+  const thumb = await decode(fs.readFileSync(tmpPath('cli/missing-first-out/b.png')));
+  assert.deepEqual([thumb.width, thumb.height, thumb.format], [150, 150, 'png']);
+
+  // A single empty file: the error names it.
+  const single = await run(path.join(src, 'a-empty.jpg'), '-o', tmpPath('cli/empty.png'));
+  assert.equal(single.code, 1);
+  assert.match(single.stderr, /a-empty\.jpg: .*\(LAZY_EMPTY_INPUT\)/);
+  // Bad flag values are usage errors before any input is opened.
+  assert.equal((await run(src, '-o', out, '-f', 'webp', '-r', '0')).code, 2);
+});

@@ -7,6 +7,8 @@ import {
   concurrency,
   counters,
   createStreamingPipeline,
+  processBatch,
+  recipe,
   sweepTempFiles,
   getErrorCategory,
   inspect,
@@ -19,7 +21,62 @@ import {
   type PresetSettings,
   type LazyImageError,
   type Metrics,
+  type OperationSteps,
+  type Operations,
+  type Recipe,
+  type RecipeJSON,
+  type RecipeStep,
 } from '..';
+
+// Every operation has a method and a recipe step shape, and nothing else has either.
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+const everyOperationHasAStep: SameKeys<Operations, OperationSteps> = true;
+
+async function recipes(): Promise<void> {
+  const r: Recipe = recipe().resize(800).resize({ height: 600, fit: 'cover' }).rotate(90).flipH().keepMetadata().sanitize({ policy: 'strict' });
+  const json: RecipeJSON = r.toJSON();
+  const text: string = JSON.stringify(r);
+  const again: Recipe = recipe(json).grayscale();
+  const fromText: Recipe = recipe(text);
+  const copy: Recipe = recipe(again);
+  const steps: RecipeStep[] = [{ op: 'resize', width: 800 }, { op: 'crop', x: 0, y: 0, width: 10, height: 10 }, { op: 'flipV' }];
+  const handWritten: Recipe = recipe({ version: 1, steps });
+  const engine: ImageEngine = ImageEngine.fromPath('in.jpg').apply(handWritten).apply(text).apply(json).brightness(10);
+  const batch: BatchEntry[] = await processBatch(['a.jpg', new URL('file:///b.png')], 'out', {
+    recipe: r,
+    format: 'webp',
+    quality: 80,
+    fsync: false,
+    concurrency: 2,
+    onProgress: (p) => console.log(p.done, p.source),
+  });
+  await processBatch(['a.jpg'], 'out', { format: 'png' });
+  await processBatch(['a.jpg'], 'out', { recipe: text, format: 'png' });
+  createStreamingPipeline({ format: 'png', recipe: r });
+  createStreamingPipeline({ format: 'png', recipe: json, maxBytes: 1000 });
+  console.log(everyOperationHasAStep, copy, fromText, engine, batch);
+
+  // @ts-expect-error: a recipe has no source, so no output
+  await recipe().resize(10).toBuffer('png');
+  // @ts-expect-error: not an operation
+  recipe({ version: 1, steps: [{ op: 'unlink' }] });
+  // @ts-expect-error: not a key of the rotate step
+  recipe({ version: 1, steps: [{ op: 'rotate', turns: 1 }] });
+  // @ts-expect-error: only version 1 is read
+  recipe({ version: 2, steps: [] });
+  // @ts-expect-error: a recipe has no dimensions (no input)
+  recipe().dimensions();
+  // @ts-expect-error: the engine method batches the engine's own operations, not a recipe
+  await engine.processBatch(['a.jpg'], 'out', { recipe: r, format: 'png' });
+  // @ts-expect-error: the top-level processBatch needs a format
+  await processBatch(['a.jpg'], 'out', { recipe: r });
+  // @ts-expect-error: a recipe or ops, not both
+  createStreamingPipeline({ format: 'png', recipe: r, ops: [['rotate', 90]] });
+  // @ts-expect-error: not a policy, in a recipe either
+  recipe().sanitize({ policy: 'loose' });
+}
+
+void recipes;
 
 async function usage(): Promise<void> {
   const engine = ImageEngine.fromPath('in.jpg').resize(800).rotate(90).grayscale();

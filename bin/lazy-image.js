@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 'use strict';
-// The command-line tool: one input converts one file; several inputs or a folder run
-// processBatch with a progress bar (plain lines when stderr is not a terminal).
+// The command-line tool: the flags become a recipe; one input converts one file with it,
+// several inputs or a folder run the top-level processBatch with it and a progress bar
+// (plain lines when stderr is not a terminal). No input is opened to build the recipe, so a
+// bad file fails only its own entry.
 
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { ImageEngine, version } = require('..');
+const { ImageEngine, recipe, processBatch, version } = require('..');
+const { presetNamed } = require('../lib/presets');
 
 const USAGE = `Usage: lazy-image <input...> -o <file|dir> [options]
 
@@ -77,23 +80,25 @@ function expandInputs(inputs) {
   });
 }
 
-/** An engine with the command's operations recorded, and the output settings. */
-function configure(engine, args) {
+/** The command's operations as a recipe, and the output settings. */
+function configure(args) {
+  const steps = recipe();
   let format = args.format;
   let quality = integerOption('quality', args.quality);
   if (args.preset) {
-    const preset = engine.preset(args.preset);
+    const preset = presetNamed(args.preset);
+    steps.resize({ width: preset.width, height: preset.height, fit: preset.fit, withoutEnlargement: preset.withoutEnlargement });
     format = format || preset.format;
     quality = quality === undefined ? preset.quality : quality;
   }
   if (args.resize) {
     const [width, height] = parseSize(args.resize);
-    engine.resize({ width, height, fit: args.fit });
+    steps.resize({ width, height, fit: args.fit });
   } else if (args.fit) {
     throw new UsageError('--fit needs --resize');
   }
-  if (args['keep-metadata']) engine.keepMetadata();
-  return { format, quality };
+  if (args['keep-metadata']) steps.keepMetadata();
+  return { recipe: steps, format, quality };
 }
 
 function size(bytes) {
@@ -104,10 +109,9 @@ function saved(bytesIn, bytesOut) {
   return bytesIn > 0 ? `${(100 * (1 - bytesOut / bytesIn)).toFixed(1)} %` : '-';
 }
 
-async function convertOne(input, args, out) {
+async function convertOne(input, args, settings, out) {
   const target = isFolder(args.output) ? null : args.output;
-  const engine = ImageEngine.fromPath(input);
-  const settings = configure(engine, args);
+  const engine = ImageEngine.fromPath(input).apply(settings.recipe);
   const format = settings.format || (target && path.extname(target).slice(1).toLowerCase());
   if (!format) throw new UsageError('--format is needed when -o is a folder');
   const file = target || path.join(args.output, `${path.parse(input).name}.${format}`);
@@ -124,12 +128,12 @@ function isFolder(p) {
   return p.endsWith('/') || p.endsWith(path.sep) || fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
-async function convertMany(inputs, args, out, err) {
-  const engine = ImageEngine.fromPath(inputs[0]);
-  const { format, quality } = configure(engine, args);
+async function convertMany(inputs, args, settings, out, err) {
+  const { format, quality } = settings;
   if (!format) throw new UsageError('--format (or --preset) is needed for several inputs');
   const progress = progressDisplay(inputs.length, err);
-  const results = await engine.processBatch(inputs, args.output, {
+  const results = await processBatch(inputs, args.output, {
+    recipe: settings.recipe,
     format,
     quality,
     concurrency: integerOption('concurrency', args.concurrency),
@@ -162,21 +166,26 @@ function progressDisplay(total, stream) {
 
 async function main(argv, out = process.stdout, err = process.stderr) {
   let args;
+  // The file a single conversion reads, named in its error when the message does not.
+  let file = null;
   try {
     args = parse(argv);
     if (args.help) return out.write(`${USAGE}\n`) && 0;
     if (args.version) return out.write(`${version()}\n`) && 0;
     if (args.inputs.length === 0) throw new UsageError('no input given');
     if (!args.output) throw new UsageError('-o <file|dir> is required');
+    const settings = configure(args);
     const inputs = expandInputs(args.inputs);
     if (inputs.length === 0) throw new UsageError(`no images (${[...IMAGE_EXTENSIONS].join(' ')}) in ${args.inputs.join(', ')}`);
     const single = args.inputs.length === 1 && inputs.length === 1 && inputs[0] === args.inputs[0];
-    return await (single ? convertOne(inputs[0], args, out) : convertMany(inputs, args, out, err));
+    if (single) file = inputs[0];
+    return await (single ? convertOne(inputs[0], args, settings, out) : convertMany(inputs, args, settings, out, err));
   } catch (e) {
     // Bad option values (TypeError/RangeError from the engine's checks) are usage errors too.
     const usage = e instanceof UsageError || e instanceof TypeError || e instanceof RangeError ||
       String(e.code).startsWith('ERR_PARSE_ARGS');
-    err.write(`lazy-image: ${e.message}${e.code && !usage ? ` (${e.code})` : ''}\n`);
+    const where = file !== null && !usage && !String(e.message).includes(file) ? `${file}: ` : '';
+    err.write(`lazy-image: ${where}${e.message}${e.code && !usage ? ` (${e.code})` : ''}\n`);
     if (usage) err.write('Run lazy-image --help for usage.\n');
     return usage ? 2 : 1;
   }

@@ -1,64 +1,16 @@
 'use strict';
 // The public ImageEngine: validates arguments, then records them in the native engine.
-// Nothing here touches pixels or file bytes; outputs run on the libuv pool in Rust.
+// Nothing here touches pixels or file bytes; outputs run as jobs in Rust. The operation
+// methods (resize, crop, …, sanitize) are made from the table in operations.js.
 
 const native = require('../native.js');
 const v = require('./validate');
-const { typeError, rangeError } = require('./errors');
+const { typeError } = require('./errors');
 const { presetNamed } = require('./presets');
-
-// The named values come from the Rust core's lists (src/names.rs), written once there.
-const { fits: FITS, kernels: KERNELS, outputFormats: FORMATS, policies: POLICIES } = native.vocabulary();
-
-/** Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless })`. */
-function outputArgs(format, qualityOrOptions, fastMode) {
-  const fmt = v.oneOf('format', typeof format === 'string' ? format.toLowerCase() : format, FORMATS);
-  let opts;
-  if (typeof qualityOrOptions === 'object' && qualityOrOptions !== null) {
-    if (fastMode !== undefined) throw typeError('pass fastMode inside the options object, not after it');
-    opts = qualityOrOptions;
-  } else {
-    opts = { quality: qualityOrOptions, fastMode };
-  }
-  return [
-    fmt,
-    v.optionalInteger('quality', opts.quality, 1, 100),
-    v.optionalBoolean('fastMode', opts.fastMode, false),
-    v.optionalInteger('effort', opts.effort, 0, 10),
-    v.optionalBoolean('lossless', opts.lossless, false),
-  ];
-}
-
-/** `fsync` of a file output's options object: flush to disk before resolving (default true). */
-function fsyncOption(options) {
-  return typeof options === 'object' && options !== null ? v.optionalBoolean('fsync', options.fsync, true) : true;
-}
-
-/**
- * Runs `start(report)` and resolves once its promise has and every one of `total` progress
- * reports has reached `onProgress` (they travel separately from the result). An exception
- * from `onProgress` rejects the batch once it has finished.
- */
-function withProgress(total, onProgress, start) {
-  let heard = 0;
-  let thrown = null;
-  let allHeard;
-  const everyReport = new Promise((resolve) => (allHeard = resolve));
-  if (total === 0) allHeard();
-  const report = (progress) => {
-    try {
-      onProgress(progress);
-    } catch (err) {
-      thrown = thrown || err;
-    }
-    if (++heard === total) allHeard();
-  };
-  return start(report).then(async (results) => {
-    await everyReport;
-    if (thrown) throw thrown;
-    return results;
-  });
-}
+const { outputArgs, fsyncOption } = require('./output');
+const { addOperationMethods, recordStep } = require('./operations');
+const { stepsOfRecipe } = require('./recipe');
+const { runBatch } = require('./batch');
 
 function toBytes(input) {
   const { types } = require('node:util');
@@ -110,119 +62,15 @@ class ImageEngine {
     return ImageEngine.from(input);
   }
 
-  /**
-   * `resize(width?, height?, fit?)` or `resize({ width, height, fit, kernel, withoutEnlargement })`.
-   * A missing side keeps the aspect ratio.
-   */
-  resize(widthOrOptions, height, fit) {
-    const opts =
-      typeof widthOrOptions === 'object' && widthOrOptions !== null
-        ? widthOrOptions
-        : { width: widthOrOptions, height, fit };
-    const w = v.optionalInteger('width', opts.width, 1, v.MAX_SIDE);
-    const h = v.optionalInteger('height', opts.height, 1, v.MAX_SIDE);
-    if (w === undefined && h === undefined) throw typeError('resize needs a width, a height or both');
-    this.#native.resize(
-      w,
-      h,
-      opts.fit === undefined ? 'inside' : v.oneOf('fit', opts.fit, FITS),
-      opts.kernel === undefined ? 'lanczos3' : v.oneOf('kernel', opts.kernel, KERNELS),
-      v.optionalBoolean('withoutEnlargement', opts.withoutEnlargement, false),
-    );
-    return this;
+  static {
+    // resize, crop, rotate, flipH, flipV, grayscale, brightness, contrast, autoOrient,
+    // keepMetadata, limits, sanitize: each validated into a step and recorded at once.
+    addOperationMethods(ImageEngine.prototype, (engine, step) => recordStep(engine.#native, step));
   }
 
-  /** Keeps the `width`×`height` region whose top-left corner is (`x`, `y`). */
-  crop(x, y, width, height) {
-    this.#native.crop(
-      v.integer('x', x, 0, v.MAX_SIDE),
-      v.integer('y', y, 0, v.MAX_SIDE),
-      v.integer('width', width, 1, v.MAX_SIDE),
-      v.integer('height', height, 1, v.MAX_SIDE),
-    );
-    return this;
-  }
-
-  /** Rotates clockwise by a multiple of 90 degrees (negative turns anticlockwise). */
-  rotate(degrees) {
-    v.number('degrees', degrees, -Infinity, Infinity);
-    if (!Number.isInteger(degrees) || degrees % 90 !== 0) {
-      throw rangeError(`degrees must be a multiple of 90, got ${degrees}`);
-    }
-    this.#native.rotate((((degrees / 90) % 4) + 4) % 4);
-    return this;
-  }
-
-  flipH() {
-    this.#native.flipH();
-    return this;
-  }
-
-  flipV() {
-    this.#native.flipV();
-    return this;
-  }
-
-  grayscale() {
-    this.#native.grayscale();
-    return this;
-  }
-
-  /** -100 (black) … 0 (unchanged) … 100 (twice as bright). */
-  brightness(value) {
-    this.#native.brightness(Math.round(v.number('brightness', value, -100, 100)));
-    return this;
-  }
-
-  /** -100 (flat grey) … 0 (unchanged) … 100 (maximum contrast). */
-  contrast(value) {
-    this.#native.contrast(Math.round(v.number('contrast', value, -100, 100)));
-    return this;
-  }
-
-  /** Applies the EXIF orientation before other operations (on by default). */
-  autoOrient(enabled = true) {
-    this.#native.autoOrient(v.boolean('enabled', enabled));
-    return this;
-  }
-
-  /**
-   * Carries metadata into the output (the default strips all of it). With no argument, ICC
-   * and EXIF are kept; with an object, each omitted kind is stripped. GPS is removed from
-   * kept EXIF unless `stripGps: false`. An ICC profile that is not kept is applied instead:
-   * the pixels are converted to sRGB.
-   */
-  keepMetadata(options) {
-    const o = options === undefined ? { icc: true, exif: true } : v.plainObject('options', options);
-    this.#native.keepMetadata(
-      v.optionalBoolean('icc', o.icc, false),
-      v.optionalBoolean('exif', o.exif, false),
-      v.optionalBoolean('stripGps', o.stripGps, true),
-    );
-    return this;
-  }
-
-  /**
-   * Refuses inputs over `maxPixels` (from the header, before decoding) or `maxBytes`, jobs
-   * whose estimated memory exceeds `maxMemory` bytes (before decoding; the estimate is in
-   * the metrics as `memoryEstimate`), and outputs that take longer than `timeoutMs`
-   * (queueing included). 0 lifts a limit; omitted ones stay as they are.
-   */
-  limits(options) {
-    const o = v.plainObject('limits', options);
-    this.#native.limits(
-      v.optionalInteger('maxPixels', o.maxPixels, 0, Number.MAX_SAFE_INTEGER),
-      v.optionalInteger('maxBytes', o.maxBytes, 0, Number.MAX_SAFE_INTEGER),
-      v.optionalInteger('timeoutMs', o.timeoutMs, 0, 2 ** 31 - 1),
-      v.optionalInteger('maxMemory', o.maxMemory, 0, Number.MAX_SAFE_INTEGER),
-    );
-    return this;
-  }
-
-  /** Sets every limit from a policy: 'strict' (public uploads) or 'lenient' (trusted sources). */
-  sanitize(options) {
-    const o = v.plainObject('sanitize', options);
-    this.#native.sanitize(v.oneOf('policy', o.policy, POLICIES));
+  /** Appends a recipe's steps (a Recipe, or its JSON as an object or text) to this engine. */
+  apply(recipe) {
+    for (const step of stepsOfRecipe(recipe)) recordStep(this.#native, step);
     return this;
   }
 
@@ -281,36 +129,16 @@ class ImageEngine {
   }
 
   /**
-   * Applies this engine's recorded operations to each input file and writes the results
-   * into `outDir` (created if missing), `<name>.<format>`, suffixed `-2`, `-3`… when two
-   * inputs share a name. `processBatch(inputs, outDir, { format, quality, fastMode, concurrency, onProgress })`
-   * or `processBatch(inputs, outDir, format, quality?, fastMode?, concurrency?)`. `onProgress`
-   * receives `{ done, total, source, success, code? }` as each input finishes.
-   * Resolves to one entry per input, in input order; a bad file fails only its entry.
+   * This engine's recorded operations (not its input) applied to each input file: the
+   * top-level `processBatch` with this engine's operations in place of a recipe.
+   * `processBatch(inputs, outDir, { format, quality, fastMode, effort, lossless, concurrency, fsync, onProgress })`
+   * or `processBatch(inputs, outDir, format, quality?, fastMode?, concurrency?)`.
    */
   processBatch(inputs, outDir, formatOrOptions, quality, fastMode, concurrency) {
-    if (!Array.isArray(inputs)) throw typeError(`inputs must be an array of paths, got ${v.describe(inputs)}`);
-    // Every index, holes included (map would skip them and leave them to the native side).
-    const paths = [];
-    for (let i = 0; i < inputs.length; i++) paths.push(v.path(`inputs[${i}]`, inputs[i]));
-    const dir = v.path('outDir', outDir);
-    let opts;
-    if (typeof formatOrOptions === 'object' && formatOrOptions !== null) {
-      if (quality !== undefined) throw typeError('pass quality, fastMode and concurrency inside the options object');
-      opts = formatOrOptions;
-    } else {
-      opts = { format: formatOrOptions, quality, fastMode, concurrency };
+    if (typeof formatOrOptions === 'object' && formatOrOptions !== null && formatOrOptions.recipe !== undefined) {
+      throw typeError("engine.processBatch applies this engine's own operations: use engine.apply(recipe) first, or the top-level processBatch(inputs, outDir, { recipe, ... })");
     }
-    const args = outputArgs(opts.format, opts);
-    const c = opts.concurrency;
-    // 0 or absent: the native side picks from the cores and the free (cgroup) memory.
-    const workers = c === undefined || c === null || c === 0 ? 0 : v.integer('concurrency', c, 1, 1024);
-    const durable = fsyncOption(opts);
-    if (opts.onProgress === undefined) return this.#native.processBatch(paths, dir, ...args, workers, durable);
-    if (typeof opts.onProgress !== 'function') {
-      throw typeError(`onProgress must be a function, got ${typeof opts.onProgress}`);
-    }
-    return withProgress(paths.length, opts.onProgress, (report) => this.#native.processBatch(paths, dir, ...args, workers, durable, report));
+    return runBatch(this.#native, inputs, outDir, formatOrOptions, quality, fastMode, concurrency);
   }
 
   #run(args, outPath, durable = true) {

@@ -39,6 +39,20 @@ function rangeError(message) {
 }
 
 /**
+ * Runs `fn`; a coded error it throws is thrown again, same class and code, with its message
+ * prefixed by `where` (`steps[2] (rotate): degrees must be …`). Other errors pass as they are.
+ */
+function withContext(where, fn) {
+  try {
+    return fn();
+  } catch (err) {
+    const entry = err instanceof Error && typeof err.code === 'string' ? byCode.get(err.code) : undefined;
+    if (entry === undefined) throw err;
+    throw codedError(err.constructor, entry.name, `${where}: ${err.message}`);
+  }
+}
+
+/**
  * The category of any error thrown or rejected by lazy-image: one of `ErrorCategory`'s
  * values. Errors that did not come from lazy-image are reported as `internal`.
  */
@@ -50,4 +64,4 @@ function getErrorCategory(err) {
   return ErrorCategory.INTERNAL;
 }
 
-module.exports = { ErrorCode, ErrorCategory, getErrorCategory, codedError, typeError, rangeError };
+module.exports = { ErrorCode, ErrorCategory, getErrorCategory, codedError, typeError, rangeError, withContext };

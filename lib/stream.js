@@ -7,26 +7,40 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { PassThrough, Transform, Duplex, pipeline } = require('node:stream');
-const { ImageEngine, outputArgs } = require('./engine');
-const { codedError, typeError } = require('./errors');
+const { ImageEngine } = require('./engine');
+const { outputArgs } = require('./output');
+const { OPERATION_NAMES } = require('./operations');
+const { recipe, stepsOfRecipe } = require('./recipe');
+const { codedError, typeError, withContext } = require('./errors');
 const v = require('./validate');
 
-/** Engine methods a stream's `ops` may name: the recorded operations and their settings. */
-const OPS = [
-  'resize', 'crop', 'rotate', 'flipH', 'flipV', 'grayscale', 'brightness', 'contrast',
-  'autoOrient', 'keepMetadata', 'limits', 'sanitize',
-];
+/** Engine methods a stream's `ops` may name: the operations of the table in operations.js. */
+const OPS = OPERATION_NAMES;
 
-/** Records `ops` (`[['resize', 800], ['rotate', 90]]`) on an engine, or checks them without one. */
-function applyOps(engine, ops) {
+/** `ops` tuples (`[['resize', 800], ['rotate', 90]]`) as a recipe, each checked by its method. */
+function recipeFromOps(ops) {
+  if (!Array.isArray(ops)) throw typeError(`ops must be an array of [method, ...args], got ${v.describe(ops)}`);
+  const r = recipe();
   ops.forEach((op, i) => {
     const [name, ...args] = Array.isArray(op) ? op : [];
     if (!OPS.includes(name)) {
       throw typeError(`ops[${i}] must be [method, ...args] with method one of ${OPS.join(', ')}`);
     }
-    if (engine) engine[name](...args);
+    withContext(`ops[${i}] (${name})`, () => r[name](...args));
   });
-  return engine;
+  return r;
+}
+
+/**
+ * The recipe a stream records, a copy checked now, and how its messages name a step: from
+ * `recipe` (a Recipe or its JSON) or from `ops` tuples; never both.
+ */
+function pipelineRecipe(o) {
+  if (o.recipe !== undefined && o.ops !== undefined) {
+    throw typeError('pass either recipe or ops to createStreamingPipeline, not both');
+  }
+  if (o.recipe !== undefined) return { recipe: recipe(o.recipe), where: (i) => `recipe steps[${i}]` };
+  return { recipe: recipeFromOps(o.ops === undefined ? [] : o.ops), where: (i) => `ops[${i}]` };
 }
 
 const MIB = 1024 * 1024;
@@ -40,25 +54,28 @@ const POLICY_BYTES = Object.freeze({ strict: 32 * MIB, lenient: 48 * MIB });
 /**
  * The byte limit applied while the input is staged, and where it comes from:
  * `{ bytes, from, source }`, `bytes` 0 for none, `from` one of 'maxBytes', 'ops', 'default'.
- * An explicit `maxBytes` wins (0 = no limit); else the limit the ops give the engine: the
- * later of the last `['sanitize', { policy }]` and the last `['limits', { maxBytes }]`
- * (later ops override earlier ones, as the engine records them); else
- * `DEFAULT_STAGING_LIMIT`, also when the ops lift the engine's byte limit (`limits` with
- * `maxBytes: 0`). Checks the arguments of those ops on the way.
+ * An explicit `maxBytes` wins (0 = no limit); else the limit the steps give the engine: the
+ * later of the last sanitize step (its policy's byte limit) and the last limits step with a
+ * `maxBytes` (later steps override earlier ones, as the engine records them); else
+ * `DEFAULT_STAGING_LIMIT`, also when the steps lift the engine's byte limit (`limits` with
+ * `maxBytes: 0`). `ops` are `[method, ...args]` tuples, checked on the way; without them,
+ * the steps of `options.recipe`.
  */
 function stagingLimit(options, ops) {
   const o = options === undefined ? {} : v.plainObject('options', options);
+  const piped = pipelineRecipe({ recipe: ops === undefined ? o.recipe : undefined, ops });
+  return limitOf(o, piped.recipe, piped.where);
+}
+
+/** `stagingLimit` for a checked recipe, `where(i)` naming its step `i` in the message. */
+function limitOf(o, checked, where) {
   const explicit = v.optionalInteger('maxBytes', o.maxBytes, 0, Number.MAX_SAFE_INTEGER);
   let fromOps = null;
-  (ops === undefined ? [] : ops).forEach((op, i) => {
-    if (!Array.isArray(op)) return;
-    const [name, arg] = op;
-    if (name === 'sanitize') {
-      const policy = v.oneOf(`ops[${i}] policy`, v.plainObject(`ops[${i}] sanitize options`, arg).policy, Object.keys(POLICY_BYTES));
-      fromOps = { bytes: POLICY_BYTES[policy], from: 'ops', source: `the limit of the '${policy}' sanitize policy (ops[${i}])` };
-    } else if (name === 'limits') {
-      const bytes = v.optionalInteger(`ops[${i}] maxBytes`, v.plainObject(`ops[${i}] limits`, arg).maxBytes, 0, Number.MAX_SAFE_INTEGER);
-      if (bytes !== undefined) fromOps = { bytes, from: 'ops', source: `the limit set by the limits op (ops[${i}])` };
+  stepsOfRecipe(checked).forEach((step, i) => {
+    if (step.op === 'sanitize') {
+      fromOps = { bytes: POLICY_BYTES[step.policy], from: 'ops', source: `the limit of the '${step.policy}' sanitize policy (${where(i)})` };
+    } else if (step.op === 'limits' && step.maxBytes !== undefined) {
+      fromOps = { bytes: step.maxBytes, from: 'ops', source: `the limit set by the limits op (${where(i)})` };
     }
   });
   if (explicit !== undefined) return { bytes: explicit, from: 'maxBytes', source: 'the limit set by the maxBytes option' };
@@ -96,18 +113,17 @@ function stagingCoded(err, dir) {
 /**
  * `{ writable, readable, toDuplex() }`: write an encoded image into `writable`, read the
  * result from `readable`. Options: `format` (required), `quality`, `fastMode`, `effort`,
- * `lossless`, `ops`, `maxBytes`, `tmpDir` (an existing writable folder; defaults to the OS
- * temporary folder). Input beyond the staging limit is refused with LAZY_INPUT_TOO_LARGE
- * while it is staged, before it fills the disk: `maxBytes` if given (0 = no limit), else
- * the byte limit of the ops' last `sanitize` policy or `limits` op, else 256 MiB (see
- * `stagingLimit`).
+ * `lossless`, `recipe` (a Recipe or its JSON) or `ops` (`[method, ...args]` tuples), `maxBytes`,
+ * `tmpDir` (an existing writable folder; defaults to the OS temporary folder). Input beyond
+ * the staging limit is refused with LAZY_INPUT_TOO_LARGE while it is staged, before it
+ * fills the disk: `maxBytes` if given (0 = no limit), else the byte limit of the last
+ * `sanitize` policy or `limits` step, else 256 MiB (see `stagingLimit`).
  */
 function createStreamingPipeline(options) {
   const o = v.plainObject('options', options);
-  const ops = o.ops === undefined ? [] : o.ops;
-  if (!Array.isArray(ops)) throw typeError(`ops must be an array of [method, ...args], got ${v.describe(ops)}`);
-  applyOps(null, ops);
-  const limit = stagingLimit(o, ops);
+  // Every step is checked now, before any byte is staged.
+  const piped = pipelineRecipe(o);
+  const limit = limitOf(o, piped.recipe, piped.where);
   const outputOptions = { quality: o.quality, fastMode: o.fastMode, effort: o.effort, lossless: o.lossless };
   // Validates the format and output options now, before any byte is staged.
   const [format] = outputArgs(o.format, outputOptions);
@@ -143,7 +159,7 @@ function createStreamingPipeline(options) {
     if (readable.destroyed) return undefined;
     let engine;
     try {
-      engine = applyOps(ImageEngine.fromPath(inPath), ops);
+      engine = ImageEngine.fromPath(inPath).apply(piped.recipe);
     } catch (err) {
       return readable.destroy(err);
     }
