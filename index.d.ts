@@ -15,9 +15,8 @@ export interface PresetSettings {
   height?: number;
 }
 
-export interface ResizeOptions {
-  width?: number | null;
-  height?: number | null;
+/** `resize`'s options besides the size. */
+export interface ResizeFitOptions {
   /** Default `inside`. */
   fit?: Fit;
   /** Default `lanczos3`. */
@@ -25,6 +24,11 @@ export interface ResizeOptions {
   /** Leave the image unchanged when the resize would enlarge it. Default false. */
   withoutEnlargement?: boolean;
 }
+
+/** A size with at least one side: `{ width }`, `{ height }` or both; a missing side keeps the aspect ratio. */
+export type ResizeSize = { width: number; height?: number | null } | { width?: null; height: number };
+
+export type ResizeOptions = ResizeSize & ResizeFitOptions;
 
 export interface OutputOptions {
   /** 1–100. Defaults: JPEG 85, WebP 80, AVIF 60; ignored by PNG. */
@@ -50,28 +54,46 @@ export interface BatchOptions extends FileOutputOptions {
   onProgress?: (progress: BatchProgress) => void;
 }
 
-export interface BatchProgress {
-  /** Inputs finished so far, this one included. */
-  done: number;
-  total: number;
+/** A progress report: `success` tells the two kinds apart; `code` only on a failure. */
+export type BatchProgress =
+  | {
+      /** Inputs finished so far, this one included. */
+      done: number;
+      total: number;
+      source: string;
+      success: true;
+      code?: undefined;
+    }
+  | {
+      done: number;
+      total: number;
+      source: string;
+      success: false;
+      code: (typeof ErrorCode)[keyof typeof ErrorCode];
+    };
+
+/** One input that was written: after `if (entry.success)`, `outputPath` is a string. */
+export interface BatchSuccess {
   source: string;
-  success: boolean;
-  code?: (typeof ErrorCode)[keyof typeof ErrorCode];
+  success: true;
+  outputPath: string;
+  bytesIn: number;
+  bytesOut: number;
 }
 
-/** One input's result. The error fields are set exactly when `success` is false. */
-export interface BatchEntry {
+/** One input that failed; the error fields exist only here. */
+export interface BatchFailure {
   source: string;
-  success: boolean;
-  outputPath?: string;
-  error?: string;
+  success: false;
+  error: string;
   /** Stable string code, as on thrown errors (`LAZY_CORRUPT_INPUT`, …). */
-  code?: (typeof ErrorCode)[keyof typeof ErrorCode];
-  errorCode?: number;
-  errorCategory?: ErrorCategoryValue;
-  bytesIn?: number;
-  bytesOut?: number;
+  code: (typeof ErrorCode)[keyof typeof ErrorCode];
+  errorCode: number;
+  errorCategory: ErrorCategoryValue;
 }
+
+/** One input's result, discriminated on `success`. */
+export type BatchEntry = BatchSuccess | BatchFailure;
 
 export interface Dimensions {
   width: number;
@@ -154,8 +176,21 @@ export interface OutputWithMetrics {
 
 export type Input = Buffer | Uint8Array | ArrayBuffer;
 
-/** `resize(width?, height?, fit?)` or `resize({ width, height, fit, kernel, withoutEnlargement })`. */
-export type ResizeArgs = [width?: number | null, height?: number | null, fit?: Fit] | [options: ResizeOptions];
+/**
+ * `resize(width, height?, fit?)`, `resize(null, height, fit?)` or
+ * `resize({ width, height, fit, kernel, withoutEnlargement })`: always at least one side,
+ * so `resize()` and `resize({})` do not compile.
+ */
+export type ResizeArgs =
+  | [width: number, height?: number | null, fit?: Fit]
+  | [width: null | undefined, height: number, fit?: Fit]
+  | [options: ResizeOptions];
+
+/**
+ * The angles `rotate` is typed with: the multiples of 90 from -270 to 360. The runtime also
+ * takes any other multiple of 90 (450, -720, …); those need a cast in TypeScript.
+ */
+export type RotateDegrees = -270 | -180 | -90 | 0 | 90 | 180 | 270 | 360;
 
 /**
  * The recorded operations, one method each, written once: `ImageEngine` and `Recipe` both
@@ -166,8 +201,8 @@ export interface Operations {
   /** A missing side keeps the aspect ratio; at least one side. */
   resize(...args: ResizeArgs): this;
   crop(x: number, y: number, width: number, height: number): this;
-  /** Multiples of 90 only; anything else throws a RangeError. */
-  rotate(degrees: number): this;
+  /** Multiples of 90 only (typed -270…360); anything else throws a RangeError. */
+  rotate(degrees: RotateDegrees): this;
   flipH(): this;
   flipV(): this;
   grayscale(): this;
@@ -188,7 +223,7 @@ export interface Operations {
 export interface OperationSteps {
   resize: ResizeOptions;
   crop: { x: number; y: number; width: number; height: number };
-  rotate: { degrees: number };
+  rotate: { degrees: RotateDegrees };
   flipH: {};
   flipV: {};
   grayscale: {};
@@ -218,7 +253,7 @@ export interface Recipe extends Operations {
 }
 
 /** A Recipe, or recipe JSON as an object or its text. */
-export type RecipeInput = Recipe | RecipeJSON | string;
+export type RecipeInput = Recipe | RecipeJSON | { readonly version: 1; readonly steps: readonly RecipeStep[] } | string;
 
 /**
  * `recipe()`: an empty recipe; `recipe(json)`: one rebuilt from recipe JSON (object or text)
@@ -236,7 +271,7 @@ export interface RecipeBatchOptions extends BatchOptions {
  * The recipe's operations applied to every input file, written into `outDir`; no engine and
  * no input opened beforehand, so a missing or empty file fails only its own entry.
  */
-export declare function processBatch(inputs: Array<string | URL>, outDir: string | URL, options: RecipeBatchOptions): Promise<BatchEntry[]>;
+export declare function processBatch(inputs: ReadonlyArray<string | URL>, outDir: string | URL, options: RecipeBatchOptions): Promise<BatchEntry[]>;
 
 export declare class ImageEngine {
   private constructor();
@@ -270,9 +305,9 @@ export declare class ImageEngine {
   toFileWithPreset(path: string | URL, name: PresetName): Promise<number>;
 
   /** This engine's operations applied to every input file; one entry per input, in order (the top-level `processBatch` with this engine's operations). */
-  processBatch(inputs: Array<string | URL>, outDir: string | URL, options: BatchOptions): Promise<BatchEntry[]>;
+  processBatch(inputs: ReadonlyArray<string | URL>, outDir: string | URL, options: BatchOptions): Promise<BatchEntry[]>;
   processBatch(
-    inputs: Array<string | URL>,
+    inputs: ReadonlyArray<string | URL>,
     outDir: string | URL,
     format: OutputFormat,
     quality?: number,
@@ -300,7 +335,7 @@ export declare const ErrorCategory: {
 };
 
 /** One recorded operation for a stream: an operation method's name and its arguments. */
-export type StreamOp = { [K in OperationName]: [K, ...Parameters<Operations[K]>] }[OperationName];
+export type StreamOp = { [K in OperationName]: readonly [K, ...Parameters<Operations[K]>] }[OperationName];
 
 export interface StreamingBaseOptions extends OutputOptions {
   format: OutputFormat;
@@ -312,7 +347,7 @@ export interface StreamingBaseOptions extends OutputOptions {
 
 /** The operations as a recipe or as `ops` tuples, not both. */
 export type StreamingOptions = StreamingBaseOptions &
-  ({ recipe: RecipeInput; ops?: undefined } | { ops?: StreamOp[]; recipe?: undefined });
+  ({ recipe: RecipeInput; ops?: undefined } | { ops?: readonly StreamOp[]; recipe?: undefined });
 
 export interface StreamingPipeline {
   /** Write the encoded input here. */
@@ -383,6 +418,12 @@ export declare function counters(): JobCounters;
  * (default one day). Returns how many were removed.
  */
 export declare function sweepTempFiles(dir: string | URL, staleMs?: number): number;
+
+/**
+ * True for an error raised by lazy-image: an `Error` whose `code` is one of `ErrorCode`'s
+ * values. Narrows an `unknown` caught error to `LazyImageError`.
+ */
+export declare function isLazyImageError(err: unknown): err is LazyImageError;
 
 /** The category of an error; errors not raised by lazy-image count as `internal`. */
 export declare function getErrorCategory(err: unknown): ErrorCategoryValue;

@@ -7,7 +7,7 @@ const { ImageEngine } = require('./lib/engine');
 const { recipe } = require('./lib/recipe');
 const { processBatch } = require('./lib/batch');
 const { createStreamingPipeline } = require('./lib/stream');
-const { ErrorCode, ErrorCategory, getErrorCategory, typeError } = require('./lib/errors');
+const { ErrorCode, ErrorCategory, getErrorCategory, isLazyImageError, typeError } = require('./lib/errors');
 const v = require('./lib/validate');
 
 /** Header facts of an encoded image held in memory: `{ format, width, height, hasAlpha, orientation, hasIccProfile }`. */
@@ -47,6 +47,7 @@ module.exports = {
   counters: native.counters,
   sweepTempFiles,
   getErrorCategory,
+  isLazyImageError,
   ErrorCode,
   ErrorCategory,
 };

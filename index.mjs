@@ -16,6 +16,7 @@ export const {
   counters,
   sweepTempFiles,
   getErrorCategory,
+  isLazyImageError,
   ErrorCode,
   ErrorCategory,
 } = lazy;

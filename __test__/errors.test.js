@@ -122,3 +122,18 @@ test('a failed call does not affect the next one', async () => {
   const good = await ImageEngine.fromPath(await fixtures.png()).resize(10).toBuffer('png');
   assert.ok(good.length > 0);
 });
+
+test('isLazyImageError: true for coded errors from the core and the JS layer, false otherwise', async () => {
+  let thrown;
+  try {
+    lazy.ImageEngine.fromPath(tmpPath('missing.jpg'));
+  } catch (err) {
+    thrown = err;
+  }
+  assert.equal(lazy.isLazyImageError(thrown), true);
+  assert.throws(() => lazy.recipe().rotate(45), (e) => e instanceof RangeError && lazy.isLazyImageError(e));
+  await assert.rejects(lazy.ImageEngine.from(Buffer.from('garbage!garbage!')).toBuffer('png'), (e) => lazy.isLazyImageError(e));
+  for (const other of [new Error('x'), Object.assign(new Error('x'), { code: 'ENOENT' }), { code: 'LAZY_INTERNAL' }, null, undefined, 'LAZY_INTERNAL']) {
+    assert.equal(lazy.isLazyImageError(other), false);
+  }
+});

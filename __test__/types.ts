@@ -11,6 +11,7 @@ import {
   recipe,
   sweepTempFiles,
   getErrorCategory,
+  isLazyImageError,
   inspect,
   inspectFile,
   supportedOutputFormats,
@@ -156,3 +157,68 @@ async function usage(): Promise<void> {
 }
 
 void usage;
+
+// Strict types: discriminated batch entries, the error guard, readonly arrays, rotate's
+// angles and a resize that always has a size.
+async function strict(): Promise<void> {
+  const entries: BatchEntry[] = await processBatch(['a.jpg'] as const, 'out', { format: 'webp' });
+  for (const r of entries) {
+    if (r.success) {
+      const out: string = r.outputPath;
+      const written: number = r.bytesOut;
+      console.log(out, written);
+      // @ts-expect-error: a success has no error fields
+      console.log(r.error);
+    } else {
+      const code: string = r.code;
+      const message: string = r.error;
+      console.log(code, message, r.errorCategory);
+      // @ts-expect-error: a failure has no output path
+      console.log(r.outputPath);
+    }
+  }
+  try {
+    await ImageEngine.fromPath('in.jpg').toBuffer('png');
+  } catch (err) {
+    if (isLazyImageError(err)) {
+      const code: string = err.code;
+      console.log(code, err.category, err.errorCode, err.message);
+    }
+    // @ts-expect-error: unknown until narrowed
+    console.log(err.code);
+  }
+  const guarded: boolean = isLazyImageError(new Error('x'));
+
+  const ops = [['resize', 800], ['rotate', 90], ['keepMetadata']] as const;
+  createStreamingPipeline({ format: 'webp', ops });
+  const inputs: readonly string[] = ['a.jpg', 'b.jpg'];
+  await processBatch(inputs, 'out', { format: 'png' });
+  await ImageEngine.fromPath('in.jpg').processBatch(inputs, 'out', 'png');
+  const steps = [{ op: 'resize', width: 800 }, { op: 'rotate', degrees: 180 }] as const;
+  recipe({ version: 1, steps });
+
+  const e = ImageEngine.fromPath('in.jpg');
+  e.rotate(-270).rotate(-90).rotate(0).rotate(90).rotate(180).rotate(270).rotate(360);
+  recipe().rotate(90);
+  e.resize(800).resize(800, 600).resize(null, 600).resize(undefined, 600, 'cover').resize({ height: 10 }).resize({ width: 10, kernel: 'nearest' });
+  console.log(guarded);
+
+  // @ts-expect-error: not a multiple of 90
+  e.rotate(45);
+  // @ts-expect-error: not a multiple of 90, in a recipe either
+  recipe().rotate(45);
+  // @ts-expect-error: not a multiple of 90, in a stream op either
+  createStreamingPipeline({ format: 'png', ops: [['rotate', 45]] });
+  // @ts-expect-error: resize needs a size
+  e.resize();
+  // @ts-expect-error: resize needs a size, in an options object too
+  e.resize({ fit: 'cover' });
+  // @ts-expect-error: resize needs a size, not two nulls
+  e.resize(null, null);
+  // @ts-expect-error: a stream resize needs a size
+  createStreamingPipeline({ format: 'png', ops: [['resize']] });
+  // @ts-expect-error: the guard takes one argument
+  isLazyImageError();
+}
+
+void strict;

@@ -52,6 +52,11 @@ function withContext(where, fn) {
   }
 }
 
+/** True for an error raised by lazy-image: an Error whose `code` is in the core's code table. */
+function isLazyImageError(err) {
+  return err instanceof Error && typeof err.code === 'string' && byCode.has(err.code);
+}
+
 /**
  * The category of any error thrown or rejected by lazy-image: one of `ErrorCategory`'s
  * values. Errors that did not come from lazy-image are reported as `internal`.
@@ -64,4 +69,4 @@ function getErrorCategory(err) {
   return ErrorCategory.INTERNAL;
 }
 
-module.exports = { ErrorCode, ErrorCategory, getErrorCategory, codedError, typeError, rangeError, withContext };
+module.exports = { ErrorCode, ErrorCategory, getErrorCategory, isLazyImageError, codedError, typeError, rangeError, withContext };
