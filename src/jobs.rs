@@ -180,8 +180,11 @@ impl Jobs {
     }
 }
 
+type Answer<T> = Box<dyn FnOnce(Result<T>) + Send>;
+type Alarm = Box<dyn FnOnce() + Send>;
+
 /// A reply that is delivered once: by the work, or by the watchdog.
-struct Reply<T>(Arc<Mutex<Option<Box<dyn FnOnce(Result<T>) + Send>>>>);
+struct Reply<T>(Arc<Mutex<Option<Answer<T>>>>);
 
 impl<T> Clone for Reply<T> {
     fn clone(&self) -> Self {
@@ -203,7 +206,7 @@ impl<T> Reply<T> {
 
 /// One thread that fires callbacks at their instants.
 struct Watchdog {
-    due: Mutex<Vec<(Instant, Box<dyn FnOnce() + Send>)>>,
+    due: Mutex<Vec<(Instant, Alarm)>>,
     changed: Condvar,
 }
 

@@ -66,10 +66,9 @@ pub fn sweep(dir: &Path, stale: Duration) -> Result<u32> {
         let Some(pid) = temp_owner(&name) else { continue };
         let old = entry.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| SystemTime::now().duration_since(t).ok());
         let ours_running = pid == std::process::id();
-        if (!ours_running && !alive(pid)) || old.is_some_and(|age| age > stale) {
-            if fs::remove_file(entry.path()).is_ok() {
-                removed += 1;
-            }
+        let left_behind = (!ours_running && !alive(pid)) || old.is_some_and(|age| age > stale);
+        if left_behind && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
         }
     }
     Ok(removed)

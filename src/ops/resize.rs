@@ -11,8 +11,10 @@ use crate::ops::geometry;
 
 named! {
     /// How the image is fitted when both width and height are given (sharp's names).
+    #[derive(Default)]
     pub enum Fit "fit" {
         /// Keep aspect; as large as possible while inside the box.
+        #[default]
         Inside = "inside",
         /// Keep aspect; fill the box and crop the overflow, centred.
         Cover = "cover",
@@ -27,24 +29,14 @@ named! {
 
 named! {
     /// The resampling filter.
+    #[derive(Default)]
     pub enum Kernel "kernel" {
         Nearest = "nearest",
         Linear = "linear",
         Cubic = "cubic",
         Mitchell = "mitchell",
+        #[default]
         Lanczos3 = "lanczos3",
-    }
-}
-
-impl Default for Fit {
-    fn default() -> Self {
-        Fit::Inside
-    }
-}
-
-impl Default for Kernel {
-    fn default() -> Self {
-        Kernel::Lanczos3
     }
 }
 

@@ -330,8 +330,7 @@ mod tests {
         let fanned = run_branches(&input, &Pipeline::default(), &branches, Deadline::NONE, gate).unwrap();
         assert_eq!(fanned.len(), 2);
         for (out, branch) in fanned.iter().zip(&branches) {
-            let mut alone = Pipeline::default();
-            alone.ops = branch.ops.clone();
+            let alone = Pipeline { ops: branch.ops.clone(), ..Pipeline::default() };
             let separate = run(&input, &alone, &branch.options).unwrap();
             let (a, b) = (decode_all(&out.data), decode_all(&separate.data));
             assert_eq!((a.width, a.height), (b.width, b.height));
