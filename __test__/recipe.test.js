@@ -157,7 +157,7 @@ test('unknown ops, unknown keys, a wrong version or shape are coded errors that 
   argumentError(thrown(() => recipe(steps({ op: 'constructor' }))), RangeError, /^steps\[1\]: op must be one of/);
   argumentError(thrown(() => recipe(steps({ width: 100 }))), TypeError, /^steps\[1\]: op must be a string, got undefined$/);
   argumentError(thrown(() => recipe(steps({ op: 'resize', widht: 100 }))), TypeError,
-    /^steps\[1\] \(resize\): unknown key 'widht'; resize takes width, height, fit, kernel, withoutEnlargement$/);
+    /^steps\[1\] \(resize\): unknown key 'widht'; resize takes width, height, fit, kernel, withoutEnlargement; did you mean 'width'\?$/);
   argumentError(thrown(() => recipe(steps({ op: 'flipH', degrees: 90 }))), TypeError, /^steps\[1\] \(flipH\): unknown key 'degrees'; flipH takes no other keys$/);
   argumentError(thrown(() => recipe('{"version":1,"steps":[{"op":"flipV","__proto__":{"x":1}}]}')), TypeError, /^steps\[0\] \(flipV\): unknown key '__proto__'/);
   argumentError(thrown(() => recipe(steps(null))), TypeError, /^steps\[1\] must be an object like \{ op: 'resize', width: 800 \}, got null$/);

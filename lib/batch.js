@@ -10,6 +10,10 @@ const { outputArgs, fsyncOption } = require('./output');
 const { recordStep } = require('./operations');
 const { stepsOfRecipe } = require('./recipe');
 
+/** The keys of `engine.processBatch`'s options; the top-level one also takes `recipe`. */
+const ENGINE_BATCH_KEYS = Object.freeze(['format', 'quality', 'fastMode', 'effort', 'lossless', 'concurrency', 'fsync', 'onProgress']);
+const BATCH_KEYS = Object.freeze(['recipe', ...ENGINE_BATCH_KEYS]);
+
 /**
  * Runs `start(report)` and resolves once its promise has and every one of `total` progress
  * reports has reached `onProgress` (they travel separately from the result). An exception
@@ -44,7 +48,7 @@ function withProgress(total, onProgress, start) {
  * `{ done, total, source, success, code? }` as each input finishes. Resolves to one entry
  * per input, in input order; a bad file fails only its entry.
  */
-function runBatch(nativeEngine, inputs, outDir, formatOrOptions, quality, fastMode, concurrency) {
+function runBatch(nativeEngine, inputs, outDir, formatOrOptions, quality, fastMode, concurrency, keys = ENGINE_BATCH_KEYS) {
   if (!Array.isArray(inputs)) throw typeError(`inputs must be an array of paths, got ${v.describe(inputs)}`);
   // Every index, holes included (map would skip them and leave them to the native side).
   const paths = [];
@@ -52,12 +56,12 @@ function runBatch(nativeEngine, inputs, outDir, formatOrOptions, quality, fastMo
   const dir = v.path('outDir', outDir);
   let opts;
   if (typeof formatOrOptions === 'object' && formatOrOptions !== null) {
+    opts = v.knownKeys('options', formatOrOptions, keys, 'processBatch');
     if (quality !== undefined) throw typeError('pass quality, fastMode and concurrency inside the options object');
-    opts = formatOrOptions;
   } else {
     opts = { format: formatOrOptions, quality, fastMode, concurrency };
   }
-  const args = outputArgs(opts.format, opts);
+  const args = outputArgs(opts.format, { quality: opts.quality, fastMode: opts.fastMode, effort: opts.effort, lossless: opts.lossless });
   const c = opts.concurrency;
   // 0 or absent: the native side picks from the cores and the free (cgroup) memory.
   const workers = c === undefined || c === null || c === 0 ? 0 : v.integer('concurrency', c, 1, 1024);
@@ -69,7 +73,6 @@ function runBatch(nativeEngine, inputs, outDir, formatOrOptions, quality, fastMo
   return withProgress(paths.length, opts.onProgress, (report) => nativeEngine.processBatch(paths, dir, ...args, workers, durable, report));
 }
 
-const BATCH_KEYS = ['recipe', 'format', 'quality', 'fastMode', 'effort', 'lossless', 'concurrency', 'fsync', 'onProgress'];
 
 /**
  * `processBatch(inputs, outDir, { recipe, format, quality, fastMode, effort, lossless, concurrency, fsync, onProgress })`:
@@ -78,12 +81,10 @@ const BATCH_KEYS = ['recipe', 'format', 'quality', 'fastMode', 'effort', 'lossle
  * a missing or empty file fails only its own entry.
  */
 function processBatch(inputs, outDir, options) {
-  const o = v.plainObject('options', options);
-  const unknown = Object.keys(o).find((key) => !BATCH_KEYS.includes(key));
-  if (unknown !== undefined) throw typeError(`options: unknown key ${v.quoted(unknown)}; processBatch takes ${BATCH_KEYS.join(', ')}`);
+  const o = v.knownKeys('options', options, BATCH_KEYS, 'processBatch');
   const engine = native.NativeEngine.withoutSource();
   if (o.recipe !== undefined) for (const step of stepsOfRecipe(o.recipe)) recordStep(engine, step);
-  return runBatch(engine, inputs, outDir, o);
+  return runBatch(engine, inputs, outDir, o, undefined, undefined, undefined, BATCH_KEYS);
 }
 
 module.exports = { runBatch, processBatch };

@@ -7,7 +7,7 @@ const native = require('../native.js');
 const v = require('./validate');
 const { typeError } = require('./errors');
 const { presetNamed } = require('./presets');
-const { outputArgs, fsyncOption } = require('./output');
+const { outputArgs, fsyncOption, FILE_OUTPUT_KEYS } = require('./output');
 const { addOperationMethods, recordStep } = require('./operations');
 const { stepsOfRecipe } = require('./recipe');
 const { runBatch } = require('./batch');
@@ -90,17 +90,17 @@ class ImageEngine {
 
   /** `toBuffer(format, quality?, fastMode?)` or `toBuffer(format, { quality, fastMode, effort, lossless })`. */
   toBuffer(format, qualityOrOptions, fastMode) {
-    return this.#run(outputArgs(format, qualityOrOptions, fastMode), null).then((r) => r.data);
+    return this.#run(outputArgs(format, qualityOrOptions, fastMode, undefined, 'toBuffer'), null).then((r) => r.data);
   }
 
   /** Like `toBuffer`, plus timings, sizes and peak RSS. */
   toBufferWithMetrics(format, qualityOrOptions, fastMode) {
-    return this.#run(outputArgs(format, qualityOrOptions, fastMode), null);
+    return this.#run(outputArgs(format, qualityOrOptions, fastMode, undefined, 'toBufferWithMetrics'), null);
   }
 
   /** Writes atomically (temp file + rename) and resolves to the number of bytes written. */
   toFile(path, format, qualityOrOptions, fastMode) {
-    const args = outputArgs(format, qualityOrOptions, fastMode);
+    const args = outputArgs(format, qualityOrOptions, fastMode, FILE_OUTPUT_KEYS, 'toFile');
     return this.#run(args, v.path('path', path), fsyncOption(qualityOrOptions)).then((r) => r.metrics.bytesOut);
   }
 

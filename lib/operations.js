@@ -155,7 +155,8 @@ const OPERATION_NAMES = Object.freeze(OPERATIONS.map((op) => op.name));
 /** The normalised, frozen step `{ op, ...args }` for a method call `name(...args)`. */
 function stepFromCall(name, args) {
   const op = BY_NAME.get(name);
-  return Object.freeze({ op: name, ...op.check(op.call(...args)) });
+  // An options object given by the caller has only the operation's keys.
+  return Object.freeze({ op: name, ...op.check(v.knownKeys(`${name} options`, op.call(...args), op.keys, name)) });
 }
 
 /**
@@ -169,11 +170,8 @@ function stepFromJSON(entry, where) {
   }
   const name = withContext(where, () => v.oneOf('op', entry.op, OPERATION_NAMES));
   const op = BY_NAME.get(name);
-  const unknown = Object.keys(entry).find((key) => key !== 'op' && !op.keys.includes(key));
-  if (unknown !== undefined) {
-    const takes = op.keys.length === 0 ? 'takes no other keys' : `takes ${op.keys.join(', ')}`;
-    throw typeError(`${where} (${name}): unknown key ${v.quoted(unknown)}; ${name} ${takes}`);
-  }
+  const { op: _name, ...args } = entry;
+  v.knownKeys(`${where} (${name})`, args, op.keys, name);
   return Object.freeze({ op: name, ...withContext(`${where} (${name})`, () => op.check(entry)) });
 }
 

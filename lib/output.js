@@ -7,13 +7,21 @@ const { typeError } = require('./errors');
 
 const { outputFormats: FORMATS } = native.vocabulary();
 
-/** Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless })`. */
-function outputArgs(format, qualityOrOptions, fastMode) {
+/** The keys of an encoder options object. */
+const OUTPUT_KEYS = Object.freeze(['quality', 'fastMode', 'effort', 'lossless']);
+/** The keys of a file output's options object. */
+const FILE_OUTPUT_KEYS = Object.freeze([...OUTPUT_KEYS, 'fsync']);
+
+/**
+ * Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless })`; an
+ * options object may hold only `keys` (`what` names the taker in the message).
+ */
+function outputArgs(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, what = 'the output') {
   const fmt = v.oneOf('format', typeof format === 'string' ? format.toLowerCase() : format, FORMATS);
   let opts;
   if (typeof qualityOrOptions === 'object' && qualityOrOptions !== null) {
+    opts = v.knownKeys('options', qualityOrOptions, keys, what);
     if (fastMode !== undefined) throw typeError('pass fastMode inside the options object, not after it');
-    opts = qualityOrOptions;
   } else {
     opts = { quality: qualityOrOptions, fastMode };
   }
@@ -31,4 +39,4 @@ function fsyncOption(options) {
   return typeof options === 'object' && options !== null ? v.optionalBoolean('fsync', options.fsync, true) : true;
 }
 
-module.exports = { outputArgs, fsyncOption };
+module.exports = { outputArgs, fsyncOption, OUTPUT_KEYS, FILE_OUTPUT_KEYS };

@@ -43,6 +43,9 @@ function pipelineRecipe(o) {
   return { recipe: recipeFromOps(o.ops === undefined ? [] : o.ops), where: (i) => `ops[${i}]` };
 }
 
+/** The keys of `createStreamingPipeline`'s options. */
+const STREAM_KEYS = Object.freeze(['format', 'quality', 'fastMode', 'effort', 'lossless', 'recipe', 'ops', 'maxBytes', 'tmpDir']);
+
 const MIB = 1024 * 1024;
 
 /** Staging limit when neither `maxBytes` nor the ops set one: 256 MiB. */
@@ -62,7 +65,7 @@ const POLICY_BYTES = Object.freeze({ strict: 32 * MIB, lenient: 48 * MIB });
  * the steps of `options.recipe`.
  */
 function stagingLimit(options, ops) {
-  const o = options === undefined ? {} : v.plainObject('options', options);
+  const o = options === undefined ? {} : v.knownKeys('options', options, STREAM_KEYS, 'createStreamingPipeline');
   const piped = pipelineRecipe({ recipe: ops === undefined ? o.recipe : undefined, ops });
   return limitOf(o, piped.recipe, piped.where);
 }
@@ -120,7 +123,7 @@ function stagingCoded(err, dir) {
  * `sanitize` policy or `limits` step, else 256 MiB (see `stagingLimit`).
  */
 function createStreamingPipeline(options) {
-  const o = v.plainObject('options', options);
+  const o = v.knownKeys('options', options, STREAM_KEYS, 'createStreamingPipeline');
   // Every step is checked now, before any byte is staged.
   const piped = pipelineRecipe(o);
   const limit = limitOf(o, piped.recipe, piped.where);

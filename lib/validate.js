@@ -178,10 +178,52 @@ function oneOf(name, value, allowed) {
 }
 
 function plainObject(name, value) {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || byteSize(value) !== undefined) {
     throw typeError(`${name} must be an object, got ${describe(value)}`);
   }
   return value;
+}
+
+/** Levenshtein distance between two short strings. */
+function editDistance(a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/** The accepted key nearest to `key` (case ignored), if it is at most 2 edits away. */
+function nearestKey(key, allowed) {
+  let best;
+  let bestDistance = 3;
+  for (const candidate of allowed) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+/**
+ * The one check for options objects: `value` must be a plain object (not an array, not a
+ * Buffer or other binary object) whose own keys are all in `allowed`. An unknown key is a
+ * coded TypeError: `<where>: unknown key 'qualty'; <what> takes quality, …; did you mean 'quality'?`.
+ * `what` names the taker in the message (default `where`). Returns the object.
+ */
+function knownKeys(where, value, allowed, what = where) {
+  const o = plainObject(where, value);
+  for (const key of Object.keys(o)) {
+    if (allowed.includes(key)) continue;
+    const takes = allowed.length === 0 ? 'takes no other keys' : `takes ${allowed.join(', ')}`;
+    const near = nearestKey(key, allowed);
+    const hint = near === undefined ? '' : `; did you mean ${quoted(near)}?`;
+    throw typeError(`${where}: unknown key ${quoted(key)}; ${what} ${takes}${hint}`);
+  }
+  return o;
 }
 
 function string(name, value) {
@@ -216,5 +258,7 @@ module.exports = {
   optionalBoolean,
   oneOf,
   plainObject,
+  knownKeys,
+  editDistance,
   string,
 };
