@@ -177,13 +177,13 @@ export interface OutputWithMetrics {
 export type Input = Buffer | Uint8Array | ArrayBuffer;
 
 /**
- * `resize(width, height?, fit?)`, `resize(null, height, fit?)` or
+ * `resize(width, height?, fit?)`, `resize(width, height, { fit, kernel, withoutEnlargement })`, `resize(null, height, fit?)` or
  * `resize({ width, height, fit, kernel, withoutEnlargement })`: always at least one side,
  * so `resize()` and `resize({})` do not compile.
  */
 export type ResizeArgs =
-  | [width: number, height?: number | null, fit?: Fit]
-  | [width: null | undefined, height: number, fit?: Fit]
+  | [width: number, height?: number | null, fit?: Fit | ResizeFitOptions]
+  | [width: null | undefined, height: number, fit?: Fit | ResizeFitOptions]
   | [options: ResizeOptions];
 
 /**
@@ -290,13 +290,31 @@ export declare class ImageEngine {
   dimensions(): Dimensions;
   hasIccProfile(): boolean;
 
-  toBuffer(format: OutputFormat, quality?: number, fastMode?: boolean): Promise<Buffer>;
+  /**
+   * Sets the output format and encoder options for a later `toBuffer()`/`toFile()` without
+   * a format. Precedence: a format passed to `toBuffer`/`toFile` (with its own options),
+   * then the one set here, then `toFile`'s extension or, for `toBuffer`, the input's format.
+   */
+  toFormat(format: OutputFormat, options?: OutputOptions): this;
+  jpeg(options?: OutputOptions): this;
+  png(options?: OutputOptions): this;
+  webp(options?: OutputOptions): this;
+  avif(options?: OutputOptions): this;
+
+  /** Without a format: the one set by `toFormat()`/`jpeg()`/…, else the input's own format. */
+  toBuffer(format?: OutputFormat, quality?: number, fastMode?: boolean): Promise<Buffer>;
   toBuffer(format: OutputFormat, options: OutputOptions): Promise<Buffer>;
-  toBufferWithMetrics(format: OutputFormat, quality?: number, fastMode?: boolean): Promise<OutputWithMetrics>;
+  toBuffer(options: OutputOptions): Promise<Buffer>;
+  toBufferWithMetrics(format?: OutputFormat, quality?: number, fastMode?: boolean): Promise<OutputWithMetrics>;
   toBufferWithMetrics(format: OutputFormat, options: OutputOptions): Promise<OutputWithMetrics>;
-  /** Writes atomically (temp file + rename); resolves to the bytes written. */
-  toFile(path: string | URL, format: OutputFormat, quality?: number, fastMode?: boolean): Promise<number>;
+  toBufferWithMetrics(options: OutputOptions): Promise<OutputWithMetrics>;
+  /**
+   * Writes atomically (temp file + rename); resolves to the bytes written. Without a format:
+   * the one set by `toFormat()`/`jpeg()`/…, else the extension (.jpg, .jpeg, .png, .webp, .avif).
+   */
+  toFile(path: string | URL, format?: OutputFormat, quality?: number, fastMode?: boolean): Promise<number>;
   toFile(path: string | URL, format: OutputFormat, options: FileOutputOptions): Promise<number>;
+  toFile(path: string | URL, options: FileOutputOptions): Promise<number>;
 
   /** Records the preset's resize and returns its output settings. */
   preset(name: PresetName): PresetSettings;

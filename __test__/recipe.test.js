@@ -329,7 +329,7 @@ test('op table: every operation is described once and appears in index.d.ts and 
   // The engine and recipe methods are the ones made from the table, and nothing else records.
   const { Recipe } = require('../lib/recipe');
   const NOT_OPERATIONS = ['constructor', 'apply', 'clone', 'dimensions', 'hasIccProfile', 'toBuffer', 'toBufferWithMetrics',
-    'toFile', 'preset', 'toBufferWithPreset', 'toFileWithPreset', 'processBatch'];
+    'toFile', 'preset', 'toBufferWithPreset', 'toFileWithPreset', 'processBatch', 'toFormat', 'jpeg', 'png', 'webp', 'avif'];
   for (const [Class, others] of [[ImageEngine, NOT_OPERATIONS], [Recipe, ['constructor', 'toJSON']]]) {
     for (const name of names) assert.ok(operations.methods.has(Class.prototype[name]), `${Class.name}.${name} comes from the table`);
     const own = Object.getOwnPropertyNames(Class.prototype).filter((n) => !names.includes(n));

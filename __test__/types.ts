@@ -222,3 +222,27 @@ async function strict(): Promise<void> {
 }
 
 void strict;
+
+async function sharpShaped(): Promise<void> {
+  const e = ImageEngine.fromPath('in.jpg');
+  e.resize(800, 600, { fit: 'cover' }).resize(800, null, { withoutEnlargement: true, kernel: 'nearest' });
+  const kept: Buffer = await e.toBuffer();
+  const same: Buffer = await e.toBuffer({ quality: 70 });
+  const bytes: number = (await e.toFile('out.webp')) + (await e.toFile('out.jpg', { quality: 60, fsync: false }));
+  const set: Buffer = await e.clone().webp({ quality: 80 }).toBuffer();
+  await e.clone().jpeg().png().avif({ effort: 2 }).toFormat('jpg', { quality: 50 }).toFile('x.jpg');
+  const m: Metrics = (await e.toBufferWithMetrics()).metrics;
+  console.log(kept, same, bytes, set, m);
+  // @ts-expect-error: position is for a later release
+  e.resize(800, 600, { fit: 'cover', position: 'top' });
+  // @ts-expect-error: the size goes in the first two arguments, not the options
+  e.resize(800, 600, { width: 10 });
+  // @ts-expect-error: not an output format
+  e.toFormat('gif');
+  // @ts-expect-error: not an encoder option
+  e.webp({ qualty: 80 });
+  // @ts-expect-error: fsync is for files only
+  e.jpeg({ fsync: false });
+}
+
+void sharpShaped;

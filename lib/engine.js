@@ -5,9 +5,9 @@
 
 const native = require('../native.js');
 const v = require('./validate');
-const { typeError } = require('./errors');
+const { typeError, rangeError } = require('./errors');
 const { presetNamed } = require('./presets');
-const { outputArgs, fsyncOption, FILE_OUTPUT_KEYS } = require('./output');
+const { outputArgs, fsyncOption, formatOfPath, FILE_OUTPUT_KEYS, FORMATS } = require('./output');
 const { addOperationMethods, recordStep } = require('./operations');
 const { stepsOfRecipe } = require('./recipe');
 const { runBatch } = require('./batch');
@@ -30,8 +30,15 @@ function toBytes(input) {
   throw typeError(`input must be a Buffer, Uint8Array, ArrayBuffer or SharedArrayBuffer, got ${v.describe(input)}${hint}`);
 }
 
+/** `(options)` in place of `(format, options)`: the format left out. */
+function shifted(format, qualityOrOptions, fastMode) {
+  return typeof format === 'object' && format !== null && qualityOrOptions === undefined ? [undefined, format, undefined] : [format, qualityOrOptions, fastMode];
+}
+
 class ImageEngine {
   #native;
+  /** The output set by jpeg()/png()/webp()/avif()/toFormat(): `{ format, options }`, or null. */
+  #output = null;
 
   /** @private Use the static constructors. */
   constructor(nativeEngine) {
@@ -74,9 +81,61 @@ class ImageEngine {
     return this;
   }
 
-  /** A new engine over the same input with a copy of the operations recorded so far. */
+  /** A new engine over the same input with a copy of the operations recorded so far (and the output set). */
   clone() {
-    return new ImageEngine(this.#native.branch());
+    const copy = new ImageEngine(this.#native.branch());
+    copy.#output = this.#output;
+    return copy;
+  }
+
+  /**
+   * Sets the output format and encoder options for a later `toBuffer()`/`toFile()` without
+   * a format; an explicit format given to those still wins (with its own options).
+   */
+  toFormat(format, options) {
+    const opts = options === undefined ? {} : options;
+    const [fmt] = outputArgs(format, v.knownKeys('options', opts, FILE_OUTPUT_KEYS.filter((k) => k !== 'fsync'), `toFormat`));
+    this.#output = Object.freeze({ format: fmt, options: Object.freeze({ ...opts }) });
+    return this;
+  }
+
+  jpeg(options) {
+    return this.toFormat('jpeg', options);
+  }
+
+  png(options) {
+    return this.toFormat('png', options);
+  }
+
+  webp(options) {
+    return this.toFormat('webp', options);
+  }
+
+  avif(options) {
+    return this.toFormat('avif', options);
+  }
+
+  /**
+   * The `[format, qualityOrOptions, fastMode]` an output call uses: its own format if given;
+   * else the output set by toFormat() and the like (its options under the call's own); else
+   * `fallback()` (the path's extension, or the input's own format).
+   */
+  #resolved(format, qualityOrOptions, fastMode, fallback) {
+    if (format !== undefined) return [format, qualityOrOptions, fastMode];
+    if (this.#output !== null) {
+      if (qualityOrOptions === undefined && fastMode === undefined) return [this.#output.format, this.#output.options, undefined];
+      return [this.#output.format, qualityOrOptions, fastMode];
+    }
+    return [fallback(), qualityOrOptions, fastMode];
+  }
+
+  /** The input's own format, if it can be written; read from the header. */
+  #inputFormat() {
+    const { format } = this.#native.header();
+    if (!FORMATS.includes(format)) {
+      throw rangeError(`toBuffer() without a format keeps the input's format, and ${v.quoted(format)} cannot be written; pass one of ${FORMATS.join(', ')}`);
+    }
+    return format;
   }
 
   /** Width and height as displayed (after auto-orientation), from the header only. */
@@ -89,19 +148,36 @@ class ImageEngine {
   }
 
   /** `toBuffer(format, quality?, fastMode?)` or `toBuffer(format, { quality, fastMode, effort, lossless })`. */
+  // Without a format: the one set by toFormat()/jpeg()/…, else the input's own format.
   toBuffer(format, qualityOrOptions, fastMode) {
-    return this.#run(outputArgs(format, qualityOrOptions, fastMode, undefined, 'toBuffer'), null).then((r) => r.data);
+    return this.#buffer('toBuffer', shifted(format, qualityOrOptions, fastMode)).then((r) => r.data);
   }
 
   /** Like `toBuffer`, plus timings, sizes and peak RSS. */
   toBufferWithMetrics(format, qualityOrOptions, fastMode) {
-    return this.#run(outputArgs(format, qualityOrOptions, fastMode, undefined, 'toBufferWithMetrics'), null);
+    return this.#buffer('toBufferWithMetrics', shifted(format, qualityOrOptions, fastMode));
   }
 
-  /** Writes atomically (temp file + rename) and resolves to the number of bytes written. */
+  #buffer(what, [format, qualityOrOptions, fastMode]) {
+    let resolved;
+    try {
+      resolved = this.#resolved(format, qualityOrOptions, fastMode, () => this.#inputFormat());
+    } catch (err) {
+      // The header (read for the input's format) may be corrupt: a rejection, like the run's.
+      return Promise.reject(err);
+    }
+    return this.#run(outputArgs(...resolved, undefined, what), null);
+  }
+
+  /**
+   * Writes atomically (temp file + rename) and resolves to the number of bytes written.
+   * Without a format: the one set by toFormat()/jpeg()/…, else the path's extension.
+   */
   toFile(path, format, qualityOrOptions, fastMode) {
-    const args = outputArgs(format, qualityOrOptions, fastMode, FILE_OUTPUT_KEYS, 'toFile');
-    return this.#run(args, v.path('path', path), fsyncOption(qualityOrOptions)).then((r) => r.metrics.bytesOut);
+    const file = v.path('path', path);
+    const [f, q, fm] = this.#resolved(...shifted(format, qualityOrOptions, fastMode), () => formatOfPath(file));
+    const args = outputArgs(f, q, fm, FILE_OUTPUT_KEYS, 'toFile');
+    return this.#run(args, file, fsyncOption(q)).then((r) => r.metrics.bytesOut);
   }
 
   /**

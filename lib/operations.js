@@ -29,8 +29,15 @@ const OPERATIONS = [
     name: 'resize',
     example: [200, null, 'inside'],
     keys: ['width', 'height', 'fit', 'kernel', 'withoutEnlargement'],
-    call: (widthOrOptions, height, fit) =>
-      typeof widthOrOptions === 'object' && widthOrOptions !== null ? widthOrOptions : { width: widthOrOptions, height, fit },
+    // resize(width, height, { fit, kernel, withoutEnlargement }) too, as sharp takes it.
+    call: (widthOrOptions, height, fitOrOptions) => {
+      if (typeof widthOrOptions === 'object' && widthOrOptions !== null) return widthOrOptions;
+      if (typeof fitOrOptions === 'object' && fitOrOptions !== null) {
+        const o = v.knownKeys('resize options', fitOrOptions, ['fit', 'kernel', 'withoutEnlargement'], 'resize(width, height, options)');
+        return { width: widthOrOptions, height, fit: o.fit, kernel: o.kernel, withoutEnlargement: o.withoutEnlargement };
+      }
+      return { width: widthOrOptions, height, fit: fitOrOptions };
+    },
     check(o) {
       const width = v.optionalInteger('width', o.width, 1, v.MAX_SIDE);
       const height = v.optionalInteger('height', o.height, 1, v.MAX_SIDE);

@@ -3,7 +3,7 @@
 
 const native = require('../native.js');
 const v = require('./validate');
-const { typeError } = require('./errors');
+const { typeError, rangeError } = require('./errors');
 
 const { outputFormats: FORMATS } = native.vocabulary();
 
@@ -34,9 +34,22 @@ function outputArgs(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, what
   ];
 }
 
+/** What `toFile(path)` takes the format from: the extension, case ignored. */
+const EXTENSION_FORMATS = Object.freeze({ '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png', '.webp': 'webp', '.avif': 'avif' });
+
+/** The output format a file name's extension gives, or a coded RangeError naming it. */
+function formatOfPath(filePath) {
+  const ext = require('node:path').extname(filePath).toLowerCase();
+  if (!Object.hasOwn(EXTENSION_FORMATS, ext)) {
+    const named = ext === '' ? 'has no extension' : `has the extension ${v.quoted(ext)}`;
+    throw rangeError(`toFile(path) without a format takes it from the extension, and ${v.quoted(filePath)} ${named}; use one of ${Object.keys(EXTENSION_FORMATS).join(', ')}, or pass the format`);
+  }
+  return EXTENSION_FORMATS[ext];
+}
+
 /** `fsync` of a file output's options object: flush to disk before resolving (default true). */
 function fsyncOption(options) {
   return typeof options === 'object' && options !== null ? v.optionalBoolean('fsync', options.fsync, true) : true;
 }
 
-module.exports = { outputArgs, fsyncOption, OUTPUT_KEYS, FILE_OUTPUT_KEYS };
+module.exports = { outputArgs, fsyncOption, formatOfPath, OUTPUT_KEYS, FILE_OUTPUT_KEYS, FORMATS };
