@@ -117,8 +117,10 @@ impl Jobs {
         let answer = reply.clone();
         let job: Work = Box::new(move |started| {
             let result = work(started);
-            if !answer.send(result) {
-                ABANDONED.fetch_sub(1, Ordering::SeqCst);
+            match answer.take() {
+                Some(send) => send(result),
+                // The watchdog answered: this was abandoned work, which has now ended.
+                None => drop(ABANDONED.fetch_sub(1, Ordering::SeqCst)),
             }
         });
         {
@@ -144,8 +146,10 @@ impl Jobs {
         }
         if let Some(at) = deadline.at() {
             watchdog().watch(at, move || {
-                if reply.send(Err(deadline.error())) {
+                // Counted before the caller hears of it, so `counters()` agrees with it.
+                if let Some(send) = reply.take() {
                     ABANDONED.fetch_add(1, Ordering::SeqCst);
+                    send(Err(deadline.error()));
                 }
             });
         }
@@ -197,10 +201,9 @@ impl<T> Reply<T> {
         Reply(Arc::new(Mutex::new(Some(Box::new(f)))))
     }
 
-    /// Delivers `result` unless an answer went already; true when this one was delivered.
-    fn send(&self, result: Result<T>) -> bool {
-        let f = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
-        f.map(|f| f(result)).is_some()
+    /// The answer, unless it went already: whoever takes it delivers it.
+    fn take(&self) -> Option<Answer<T>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
 
