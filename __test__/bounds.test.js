@@ -11,6 +11,7 @@ const path = require('node:path');
 const { execFile, execFileSync } = require('node:child_process');
 const lazy = require('..');
 const { sharp, fixtures, fromRaw, photoRaw, pngFrom, tmpPath, decode } = require('./helpers');
+const { animatedWebp } = require('./webp-container');
 
 const { ImageEngine, ErrorCode: C } = lazy;
 const ROOT = path.join(__dirname, '..');
@@ -221,19 +222,7 @@ test('the memory estimate counts what a decoder holds whatever the target, and m
 
 test('an animated WebP with a huge canvas is refused by its memory estimate, not allocated', async () => {
   const tiny = await sharp({ create: { width: 1, height: 1, channels: 4, background: '#f00' } }).webp({ lossless: true }).toBuffer();
-  const vp8l = tiny.subarray(12); // the VP8L chunk of a simple-format file
-  const chunk = (fourcc, body) => {
-    const head = Buffer.alloc(8);
-    head.write(fourcc, 0, 'latin1');
-    head.writeUInt32LE(body.length, 4);
-    return Buffer.concat([head, body, Buffer.alloc(body.length % 2)]);
-  };
-  const u24 = (n) => Buffer.from([n & 255, (n >> 8) & 255, (n >> 16) & 255]);
-  const vp8x = Buffer.concat([Buffer.from([0x12, 0, 0, 0]), u24(7999), u24(7999)]); // animation + alpha, 8000x8000
-  const anmf = Buffer.concat([u24(0), u24(0), u24(0), u24(0), u24(100), Buffer.from([0]), vp8l]);
-  const body = Buffer.concat([Buffer.from('WEBP'), chunk('VP8X', vp8x), chunk('ANIM', Buffer.alloc(6)), chunk('ANMF', anmf)]);
-  const webp = Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), body]);
-  webp.writeUInt32LE(body.length, 4);
+  const webp = animatedWebp(tiny, 8000, 8000);
   assert.deepEqual([lazy.inspect(webp).width, lazy.inspect(webp).height], [8000, 8000]);
   const refused = ImageEngine.from(webp).limits({ maxMemory: 512e6 }).resize(64).toBuffer('png');
   await assert.rejects(refused, (err) => err.code === C.LIMIT_EXCEEDED && /needs about (\d+) MB/.exec(err.message)[1] > 512);

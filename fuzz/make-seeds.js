@@ -6,6 +6,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { ImageEngine } = require('..');
+const { animatedWebp } = require('../__test__/webp-container');
 
 async function main() {
   const sample = path.join(__dirname, '..', 'examples', 'sample.jpg');
@@ -64,27 +65,11 @@ async function bombShapes(sample) {
   ispe.writeUInt32BE(4, at);
   ispe.writeUInt32BE(4, at + 4);
   const lossless = await ImageEngine.fromPath(sample).resize(1, 1, 'fill').toBuffer('webp', { lossless: true });
-  const riff = (fourcc, body) => {
-    const head = Buffer.alloc(8);
-    head.write(fourcc, 0, 'latin1');
-    head.writeUInt32LE(body.length, 4);
-    return Buffer.concat([head, body, Buffer.alloc(body.length % 2)]);
-  };
-  const u24 = (n) => Buffer.from([n & 255, (n >> 8) & 255, (n >> 16) & 255]);
-  const anmf = Buffer.concat([u24(0), u24(0), u24(0), u24(0), u24(100), Buffer.from([0]), lossless.subarray(12)]);
-  const body = Buffer.concat([
-    Buffer.from('WEBP'),
-    riff('VP8X', Buffer.concat([Buffer.from([0x12, 0, 0, 0]), u24(2047), u24(2047)])),
-    riff('ANIM', Buffer.alloc(6)),
-    riff('ANMF', anmf),
-  ]);
-  const head = Buffer.from('RIFF\0\0\0\0');
-  head.writeUInt32LE(body.length, 4);
   return [
     ['bomb-png-text.png', Buffer.concat([png.subarray(0, 33), ...Array(200).fill(text), png.subarray(33)])],
     ['bomb-avif-items.avif', items],
     ['bomb-avif-ispe.avif', ispe],
-    ['bomb-webp-canvas.webp', Buffer.concat([head, body])],
+    ['bomb-webp-canvas.webp', animatedWebp(lossless, 2048, 2048)],
   ];
 }
 

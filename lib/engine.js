@@ -3,6 +3,7 @@
 // Nothing here touches pixels or file bytes; outputs run as jobs in Rust. The operation
 // methods (resize, crop, …, sanitize) are made from the table in operations.js.
 
+const { types } = require('node:util');
 const native = require('../native.js');
 const v = require('./validate');
 const { typeError, rangeError } = require('./errors');
@@ -13,7 +14,6 @@ const { stepsOfRecipe } = require('./recipe');
 const { runBatch } = require('./batch');
 
 function toBytes(input) {
-  const { types } = require('node:util');
   // A Proxy passes Buffer.isBuffer but not the native side's checks: refused here, coded.
   if (types.isProxy(input)) {
     throw typeError('input must be the Buffer itself, got a Proxy: pass the Buffer (or Uint8Array, ArrayBuffer) it wraps');

@@ -84,8 +84,8 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
 
 /// Decodes row by row into the sink (so a target size never needs the whole frame);
 /// interlaced files deliver their rows in passes and are decoded whole, then resampled.
+/// The header has passed `probe` (and its chunk cap), as the codec contract says.
 pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
-    scan_chunks(source.bytes())?;
     let mut d = decoder(source.reader());
     d.set_transformations(Transformations::normalize_to_color8());
     let mut reader = d.read_info().map_err(|e| Error::corrupt(NAME, e))?;

@@ -35,19 +35,13 @@ const COM: u8 = 0xFE;
 /// the metadata is read in place by `header_segments`, not saved by libjpeg, which copies
 /// saved markers byte by byte (photos from editors carry megabytes of XMP in APP1).
 pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
-    // A coding process libjpeg does not implement is named, not reported as damage.
-    if let Some((marker, sof)) = header_segments(bytes).find(|&(m, _)| frame_kind(m).is_some()) {
-        check_supported(marker, sof)?;
-    }
-    let (width, height) = guarded(Deadline::NONE, || {
-        let d = Decompress::with_err(strict_error_mgr()).from_mem(bytes).map_err(|e| Error::corrupt(NAME, e))?;
-        Ok((d.width() as u32, d.height() as u32))
-    })?;
     let mut found = SourceMetadata::default();
     let mut app2 = Vec::new();
     let mut decoder_bytes = 0;
     for (marker, contents) in header_segments(bytes) {
         if let Some(progressive) = frame_kind(marker) {
+            // A coding process libjpeg does not implement is named, not reported as damage.
+            check_supported(marker, contents)?;
             decoder_bytes = if progressive { coefficient_bytes(contents) } else { 0 };
         }
         match (marker, contents.strip_prefix(EXIF_PREFIX)) {
@@ -59,6 +53,10 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
             _ => {}
         }
     }
+    let (width, height) = guarded(Deadline::NONE, || {
+        let d = Decompress::with_err(strict_error_mgr()).from_mem(bytes).map_err(|e| Error::corrupt(NAME, e))?;
+        Ok((d.width() as u32, d.height() as u32))
+    })?;
     let has_icc = app2.iter().any(|c| c.starts_with(ICC_PREFIX));
     found.icc = container::jpeg_icc(app2.into_iter());
     let header = Header {
@@ -114,7 +112,8 @@ fn coefficient_bytes(sof: &[u8]) -> u64 {
 }
 
 /// The marker segments between SOI and the first scan, as (marker, contents), borrowed from
-/// `bytes`. Meant for data libjpeg has already parsed: it stops at anything unexpected.
+/// `bytes`. It stops at anything unexpected, so it may run over any bytes; libjpeg checks
+/// the header itself.
 fn header_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     let mut pos = 2;
     std::iter::from_fn(move || {
