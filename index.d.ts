@@ -15,10 +15,38 @@ export interface PresetSettings {
   height?: number;
 }
 
+/** The nine gravities (sharp's names); CSS-like spellings are accepted too. */
+export type GravityName = 'centre' | 'north' | 'northeast' | 'east' | 'southeast' | 'south' | 'southwest' | 'west' | 'northwest';
+export type Gravity =
+  | GravityName
+  | 'center'
+  | 'top'
+  | 'bottom'
+  | 'left'
+  | 'right'
+  | 'top left'
+  | 'top right'
+  | 'bottom left'
+  | 'bottom right'
+  | 'left top'
+  | 'right top'
+  | 'left bottom'
+  | 'right bottom';
+/** How a cover crop picks its region from the pixels. */
+export type Strategy = 'entropy' | 'attention';
+export type Blend = 'over' | 'multiply' | 'screen' | 'overlay' | 'darken' | 'lighten' | 'dest-in' | 'dest-out';
+export type ExtendWith = 'background' | 'copy' | 'repeat' | 'mirror';
+/** '#rgb', '#rrggbb', '#rrggbbaa', 'rgb(r, g, b)', 'rgba(r, g, b, a)', a name (white, black, transparent, …), or sharp's object (alpha 0–1). */
+export type Colour = string | { r: number; g: number; b: number; alpha?: number };
+
 /** `resize`'s options besides the size. */
 export interface ResizeFitOptions {
   /** Default `inside`. */
   fit?: Fit;
+  /** Where a cover crop sits: a gravity or a strategy. Default `centre`. */
+  position?: Gravity | Strategy;
+  /** What contain pads with. Default transparent (black for an opaque image). */
+  background?: Colour;
   /** Default `lanczos3`. */
   kernel?: Kernel;
   /** Leave the image unchanged when the resize would enlarge it. Default false. */
@@ -39,6 +67,8 @@ export interface OutputOptions {
   effort?: number;
   /** WebP only: lossless encoding. */
   lossless?: boolean;
+  /** What alpha is flattened onto for a format without it (JPEG). Default white. */
+  background?: Colour;
 }
 
 export interface FileOutputOptions extends OutputOptions {
@@ -141,8 +171,100 @@ export interface Metrics {
   memoryEstimate: number;
   /** Milliseconds the job waited in the queue before a thread took it. */
   queueMs: number;
-  /** Version of this object's shape (3). */
+  /** After a cover crop, as sharp reports them: minus the kept region's corner in the resized image. */
+  cropOffsetLeft?: number;
+  cropOffsetTop?: number;
+  /** Pixels trim removed from each side (only after trim). */
+  trimTop?: number;
+  trimRight?: number;
+  trimBottom?: number;
+  trimLeft?: number;
+  /** Version of this object's shape (4). */
   version: number;
+}
+
+/** What `metadata()` resolves with, from the header only. */
+export interface ImageMetadata {
+  format: InputFormat;
+  /** Bytes of the encoded file. */
+  size: number;
+  /** As stored. */
+  width: number;
+  height: number;
+  /** As displayed, after the EXIF orientation (unless autoOrient(false)). */
+  autoOrient: Dimensions;
+  orientation: number;
+  /** As stored: 1 grey, 2 grey and alpha, 3 colour, 4 colour and alpha or CMYK. */
+  channels: number;
+  depth: 'uchar' | 'ushort';
+  bitsPerSample: number;
+  space: 'srgb' | 'b-w' | 'cmyk';
+  hasAlpha: boolean;
+  hasProfile: boolean;
+  /** Progressive JPEG or interlaced PNG. */
+  isProgressive: boolean;
+  /** Pixels per inch, where the file says. */
+  density?: number;
+  /** Frames: 1 for a still image. */
+  pages: number;
+  /** How often an animation plays (0 forever). */
+  loop?: number;
+  /** Each frame's display time in ms (animations only). */
+  delay?: number[];
+  /** Only with `metadata({ icc: true })`. */
+  icc?: Buffer;
+  /** Only with `metadata({ exif: true })`; begins with "Exif\0\0", as sharp gives it. */
+  exif?: Buffer;
+}
+
+/** One layer of `composite([...])`. */
+export interface CompositeLayer {
+  /** A path, the bytes of an image, or another engine (its own operations applied first). */
+  input: string | URL | Input | ImageEngine;
+  /** Default `centre`. */
+  gravity?: Gravity;
+  /** With `left`: the layer's top-left corner, instead of the gravity (may be negative). */
+  top?: number;
+  left?: number;
+  /** Repeat the layer over the whole image. */
+  tile?: boolean;
+  /** Default `over`. */
+  blend?: Blend;
+  /** 0–1, multiplies the layer's alpha. Default 1. */
+  opacity?: number;
+}
+
+export interface SharpenOptions {
+  /** The Gaussian's sigma in pixels (0.3–1000); without it, a fast mild sharpen. */
+  sigma?: number;
+  /** Gain on flat areas (default 1). */
+  m1?: number;
+  /** Gain on jagged areas (default 2). */
+  m2?: number;
+  /** Where jagged begins, in L* units (default 2). */
+  x1?: number;
+  /** Most brightening, L* units (default 10). */
+  y2?: number;
+  /** Most darkening, L* units (default 20). */
+  y3?: number;
+}
+
+export interface ExtendOptions {
+  top?: number;
+  right?: number;
+  bottom?: number;
+  left?: number;
+  /** Default black; a transparent colour gives the image alpha. */
+  background?: Colour;
+  /** Default `background`. */
+  extendWith?: ExtendWith;
+}
+
+export interface TrimOptions {
+  /** The border's colour; default the top-left pixel's. */
+  background?: Colour;
+  /** How far (0–255, each channel) a pixel may be from it and still be border. Default 10. */
+  threshold?: number;
 }
 
 export type PolicyViolation = 'icc_refused' | 'icc_too_large';
@@ -210,6 +332,18 @@ export interface Operations {
   brightness(value: number): this;
   /** -100..100 */
   contrast(value: number): this;
+  /** No argument: a fast mild sharpen; with a sigma, libvips' unsharp mask on lightness. */
+  sharpen(options?: SharpenOptions | number): this;
+  /** A Gaussian blur of `sigma` (0.3–1000); no argument: a fast 3×3 box blur. */
+  blur(sigma?: number): this;
+  /** Merges alpha onto `background` (default white) and drops it. */
+  flatten(options?: { background?: Colour }): this;
+  /** A border: one number for all four sides, or per side with a fill. */
+  extend(options: number | ExtendOptions): this;
+  /** Removes the border of one colour; what was removed is in the metrics. */
+  trim(options?: TrimOptions): this;
+  /** Draws the layers onto the image, in order. */
+  composite(layers: readonly [CompositeLayer, ...CompositeLayer[]]): this;
   autoOrient(enabled?: boolean): this;
   /** No argument: keep ICC and EXIF (GPS removed). With an object, omitted kinds are stripped. */
   keepMetadata(options?: KeepMetadataOptions): this;
@@ -229,6 +363,13 @@ export interface OperationSteps {
   grayscale: {};
   brightness: { value: number };
   contrast: { value: number };
+  sharpen: SharpenOptions;
+  blur: { sigma?: number };
+  flatten: { background?: Colour };
+  extend: ExtendOptions;
+  trim: TrimOptions;
+  /** In recipe JSON a layer's input is a path. */
+  composite: { layers: readonly (CompositeLayer & { input: string })[] };
   autoOrient: { enabled?: boolean };
   keepMetadata: KeepMetadataOptions;
   limits: Limits;
@@ -288,6 +429,8 @@ export declare class ImageEngine {
 
   /** Header only, synchronous; the displayed size after auto-orientation. */
   dimensions(): Dimensions;
+  /** The header's facts, read off the JS thread; ICC and EXIF as Buffers when asked for. */
+  metadata(options?: { icc?: boolean; exif?: boolean }): Promise<ImageMetadata>;
   hasIccProfile(): boolean;
 
   /**

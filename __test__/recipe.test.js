@@ -157,7 +157,7 @@ test('unknown ops, unknown keys, a wrong version or shape are coded errors that 
   argumentError(thrown(() => recipe(steps({ op: 'constructor' }))), RangeError, /^steps\[1\]: op must be one of/);
   argumentError(thrown(() => recipe(steps({ width: 100 }))), TypeError, /^steps\[1\]: op must be a string, got undefined$/);
   argumentError(thrown(() => recipe(steps({ op: 'resize', widht: 100 }))), TypeError,
-    /^steps\[1\] \(resize\): unknown key 'widht'; resize takes width, height, fit, kernel, withoutEnlargement; did you mean 'width'\?$/);
+    /^steps\[1\] \(resize\): unknown key 'widht'; resize takes width, height, fit, position, background, kernel, withoutEnlargement; did you mean 'width'\?$/);
   argumentError(thrown(() => recipe(steps({ op: 'flipH', degrees: 90 }))), TypeError, /^steps\[1\] \(flipH\): unknown key 'degrees'; flipH takes no other keys$/);
   argumentError(thrown(() => recipe('{"version":1,"steps":[{"op":"flipV","__proto__":{"x":1}}]}')), TypeError, /^steps\[0\] \(flipV\): unknown key '__proto__'/);
   argumentError(thrown(() => recipe(steps(null))), TypeError, /^steps\[1\] must be an object like \{ op: 'resize', width: 800 \}, got null$/);
@@ -322,21 +322,23 @@ test('op table: every operation is described once and appears in index.d.ts and 
   assert.ok(names.length >= 12);
   assert.equal(new Set(names).size, names.length);
   for (const op of operations.OPERATIONS) {
-    for (const field of ['call', 'check', 'record']) assert.equal(typeof op[field], 'function', `${op.name}.${field}`);
+    for (const field of ['call', 'check']) assert.equal(typeof op[field], 'function', `${op.name}.${field}`);
+    for (const field of ['record', 'toJSON']) assert.ok(op[field] === undefined || typeof op[field] === 'function', `${op.name}.${field}`);
     assert.ok(Array.isArray(op.keys) && !op.keys.includes('op'), op.name);
   }
 
   // The engine and recipe methods are the ones made from the table, and nothing else records.
   const { Recipe } = require('../lib/recipe');
   const NOT_OPERATIONS = ['constructor', 'apply', 'clone', 'dimensions', 'hasIccProfile', 'toBuffer', 'toBufferWithMetrics',
-    'toFile', 'preset', 'toBufferWithPreset', 'toFileWithPreset', 'processBatch', 'toFormat', 'jpeg', 'png', 'webp', 'avif'];
+    'toFile', 'preset', 'toBufferWithPreset', 'toFileWithPreset', 'processBatch', 'toFormat', 'jpeg', 'png', 'webp', 'avif', 'metadata'];
   for (const [Class, others] of [[ImageEngine, NOT_OPERATIONS], [Recipe, ['constructor', 'toJSON']]]) {
     for (const name of names) assert.ok(operations.methods.has(Class.prototype[name]), `${Class.name}.${name} comes from the table`);
     const own = Object.getOwnPropertyNames(Class.prototype).filter((n) => !names.includes(n));
     assert.deepEqual(own.sort(), [...others].sort(), `${Class.name} has no hand-written operation method`);
   }
-  // Every recording method of the native engine is reached through the table.
-  const NATIVE_OTHERS = ['constructor', 'isMapped', 'branch', 'dimensions', 'header', 'run', 'processBatch'];
+  // Every recording method of the native engine is reached through the table: most steps
+  // are recorded as their JSON (pushStep), which the core reads into its Op.
+  const NATIVE_OTHERS = ['constructor', 'isMapped', 'branch', 'dimensions', 'header', 'metadata', 'run', 'processBatch'];
   const nativeRecording = Object.getOwnPropertyNames(native.NativeEngine.prototype).filter((n) => !NATIVE_OTHERS.includes(n));
   const recorded = [];
   const spy = new Proxy({}, { get: (_t, method) => () => recorded.push(method) });

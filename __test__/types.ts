@@ -233,8 +233,8 @@ async function sharpShaped(): Promise<void> {
   await e.clone().jpeg().png().avif({ effort: 2 }).toFormat('jpg', { quality: 50 }).toFile('x.jpg');
   const m: Metrics = (await e.toBufferWithMetrics()).metrics;
   console.log(kept, same, bytes, set, m);
-  // @ts-expect-error: position is for a later release
-  e.resize(800, 600, { fit: 'cover', position: 'top' });
+  // @ts-expect-error: gravity is a composite layer's key; resize takes position
+  e.resize(800, 600, { fit: 'cover', gravity: 'top' });
   // @ts-expect-error: the size goes in the first two arguments, not the options
   e.resize(800, 600, { width: 10 });
   // @ts-expect-error: not an output format
@@ -246,3 +246,37 @@ async function sharpShaped(): Promise<void> {
 }
 
 void sharpShaped;
+
+// The operations sharp users reach for (sharpen, blur, flatten, extend, trim, cover
+// position, composite) and metadata().
+async function everydayOperations(engine: ImageEngine): Promise<void> {
+  engine.sharpen().sharpen({ sigma: 1.5, m2: 3 }).sharpen(2).blur().blur(3).flatten({ background: '#ff8000' }).flatten();
+  engine.extend(10).extend({ top: 4, left: 2, background: { r: 0, g: 0, b: 0, alpha: 0 }, extendWith: 'mirror' }).trim().trim({ threshold: 20 });
+  engine.resize(400, 400, { fit: 'cover', position: 'attention' }).resize({ width: 300, height: 300, fit: 'cover', position: 'right top' });
+  engine.resize(400, 400, { fit: 'contain', background: 'white' });
+  engine.composite([{ input: 'logo.png', gravity: 'southeast', opacity: 0.5 }, { input: ImageEngine.fromPath('x.png').resize(40), tile: true, blend: 'multiply' }]);
+  const steps: RecipeStep[] = [{ op: 'composite', layers: [{ input: 'logo.png', blend: 'screen' }] }, { op: 'trim' , threshold: 5 }];
+  const m = await engine.metadata({ icc: true });
+  const w: number = m.autoOrient.width;
+  const icc: Buffer | undefined = m.icc;
+  const space: 'srgb' | 'b-w' | 'cmyk' = m.space;
+  const { metrics } = await engine.toBufferWithMetrics('jpeg', { background: '#000' });
+  const left: number | undefined = metrics.cropOffsetLeft;
+  void [steps, w, icc, space, left];
+  // @ts-expect-error an unknown gravity
+  engine.composite([{ input: 'logo.png', gravity: 'up' }]);
+  // @ts-expect-error composite needs at least one layer
+  engine.composite([]);
+  // @ts-expect-error an unknown blend mode
+  engine.composite([{ input: 'logo.png', blend: 'add' }]);
+  // @ts-expect-error position is a gravity or a strategy
+  engine.resize(100, 100, { fit: 'cover', position: 'middle' });
+  // @ts-expect-error extendWith has four values
+  engine.extend({ top: 1, extendWith: 'wrap' });
+  // @ts-expect-error a recipe step's layer input is a path
+  const bad: RecipeStep = { op: 'composite', layers: [{ input: Buffer.alloc(1) }] };
+  // @ts-expect-error metadata takes icc and exif only
+  await engine.metadata({ xmp: true });
+  void bad;
+}
+void everydayOperations;

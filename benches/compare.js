@@ -62,6 +62,13 @@ async function twoMegapixel(source) {
   return file;
 }
 
+/** A 160 px wide PNG with alpha, cut from sharp's alpha benchmark image. */
+async function watermark() {
+  const file = path.join(CACHE, 'watermark.png');
+  if (!fs.existsSync(file)) await sharp(fixture('alpha-premultiply-2048x1536-paper.png')).resize(160).png().toFile(file);
+  return file;
+}
+
 async function tasks() {
   const photo = wallpaper();
   const all = [
@@ -70,12 +77,16 @@ async function tasks() {
     { name: 'photo-webp', input: photo, width: 800, format: 'webp', quality: 80, engines: ALL },
     { name: 'photo-jpeg', input: photo, width: 800, format: 'jpeg', quality: 80, engines: [...ALL, 'sharp mozjpeg'] },
     { name: 'avif', input: await twoMegapixel(photo), width: 1280, format: 'avif', quality: 60, engines: ALL.filter((e) => e !== 'lazy-image fast'), qualities: AVIF },
+    // The thumbnail recipe of the operations issue: cover at 'attention', sharpen, a PNG
+    // watermark at the bottom right (lazy-image at opacity 0.5; sharp has no opacity).
+    { name: 'watermark', input: fixture('2569067123_aca715a2ee_o.jpg'), width: 400, height: 400, format: 'jpeg', quality: 80, engines: ['lazy-image', 'sharp'], watermark: await watermark() },
   ];
   return args.tasks ? all.filter((t) => args.tasks.split(',').includes(t.name)) : all;
 }
 
 function worker(engine, t, ...rest) {
-  const out = execFileSync(process.execPath, [path.join(__dirname, 'worker.js'), engine, t.input, String(t.width), String(t.height || 0), t.format, ...rest], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const env = { ...process.env, BENCH_WATERMARK: t.watermark || '' };
+  const out = execFileSync(process.execPath, [path.join(__dirname, 'worker.js'), engine, t.input, String(t.width), String(t.height || 0), t.format, ...rest], { encoding: 'utf8', maxBuffer: 1 << 24, env });
   return JSON.parse(out);
 }
 

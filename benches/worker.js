@@ -12,7 +12,8 @@ async function main() {
   const [name, inputPath, w, h, format, quality, mode, a, b] = process.argv.slice(2);
   const engine = ENGINES[name]();
   const input = fs.readFileSync(inputPath);
-  const task = { width: Number(w), height: Number(h) || undefined };
+  // The thumbnail-recipe task names its watermark in the environment (see engines.js).
+  const task = { width: Number(w), height: Number(h) || undefined, watermark: process.env.BENCH_WATERMARK };
   if (mode === 'sweep') {
     const outputs = {};
     fs.mkdirSync(a, { recursive: true });

@@ -9,7 +9,7 @@ const v = require('./validate');
 const { typeError, rangeError } = require('./errors');
 const { presetNamed } = require('./presets');
 const { outputArgs, fsyncOption, formatOfPath, FILE_OUTPUT_KEYS, FORMATS } = require('./output');
-const { addOperationMethods, recordStep } = require('./operations');
+const { addOperationMethods, recordStep, NATIVE } = require('./operations');
 const { stepsOfRecipe } = require('./recipe');
 const { runBatch } = require('./batch');
 
@@ -73,6 +73,11 @@ class ImageEngine {
     // resize, crop, rotate, flipH, flipV, grayscale, brightness, contrast, autoOrient,
     // keepMetadata, limits, sanitize: each validated into a step and recorded at once.
     addOperationMethods(ImageEngine.prototype, (engine, step) => recordStep(engine.#native, step));
+  }
+
+  /** @private The native engine, for a composite layer that draws this engine's output. */
+  [NATIVE]() {
+    return this.#native;
   }
 
   /** Appends a recipe's steps (a Recipe, or its JSON as an object or text) to this engine. */
@@ -145,6 +150,16 @@ class ImageEngine {
 
   hasIccProfile() {
     return this.#native.header().hasIccProfile;
+  }
+
+  /**
+   * `metadata({ icc, exif })`: the header's facts (sharp's names), read off the JS thread;
+   * the ICC profile and EXIF block come back as Buffers when asked for.
+   */
+  async metadata(options) {
+    const o = options === undefined ? {} : v.knownKeys('metadata options', options, ['icc', 'exif'], 'metadata');
+    const m = await this.#native.metadata(v.optionalBoolean('icc', o.icc, false), v.optionalBoolean('exif', o.exif, false));
+    return Object.fromEntries(Object.entries(m).filter(([, value]) => value !== undefined && value !== null));
   }
 
   /** `toBuffer(format, quality?, fastMode?)` or `toBuffer(format, { quality, fastMode, effort, lossless })`. */

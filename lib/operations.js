@@ -7,15 +7,44 @@
 //           are named by these keys)
 //   check   how that object form is validated and normalised into plain JSON values
 //           (the same checks and messages for a method call and a recipe step)
-//   record  how a normalised step is recorded on a native engine
+//   record  how a normalised step is recorded on a native engine, when not as its JSON
+//           (the core reads a step's JSON into its own `Op`, src/ops/mod.rs)
+//   toJSON  the step as recipe JSON, when it holds more than plain values
 // The ImageEngine and Recipe methods, recipe JSON and the stream `ops` names derive from it.
 
+const { types } = require('node:util');
 const native = require('../native.js');
 const v = require('./validate');
+const { colour, optionalColour } = require('./colour');
 const { typeError, rangeError, withContext } = require('./errors');
 
 // The named values come from the Rust core's lists (src/names.rs), written once there.
-const { fits: FITS, kernels: KERNELS, policies: POLICIES } = native.vocabulary();
+const { fits: FITS, kernels: KERNELS, gravities: GRAVITIES, strategies: STRATEGIES, blends: BLENDS, extendWith: EXTEND_WITH, policies: POLICIES } = native.vocabulary();
+
+// CSS-like spellings of the gravities ('top', 'right top', 'center'), as sharp takes them.
+const SIDES = { top: 'north', bottom: 'south', left: 'west', right: 'east' };
+function gravityAlias(text) {
+  const words = text.trim().toLowerCase().split(/\s+/);
+  if (words.length === 1 && (words[0] === 'center' || words[0] === 'centre')) return 'centre';
+  if (words.length === 1 && Object.hasOwn(SIDES, words[0])) return SIDES[words[0]];
+  if (words.length === 2 && words.every((w) => Object.hasOwn(SIDES, w))) {
+    const vertical = words.find((w) => w === 'top' || w === 'bottom');
+    const horizontal = words.find((w) => w === 'left' || w === 'right');
+    if (vertical && horizontal) return SIDES[vertical] + SIDES[horizontal];
+  }
+  return text;
+}
+
+/** A gravity name (or its CSS-like spelling); with `strategies`, 'entropy' and 'attention' too. */
+function gravity(name, value, strategies = []) {
+  if (typeof value !== 'string') throw typeError(`${name} must be a string, got ${v.describe(value)}`);
+  return v.oneOf(name, gravityAlias(value), [...GRAVITIES, ...strategies]);
+}
+
+function optionalSigma(name, value) {
+  if (value === undefined || value === null) return undefined;
+  return v.number(name, value, 0.3, 1000);
+}
 
 /** `obj` without its undefined values, so a step and its JSON text hold the same keys. */
 function plain(obj) {
@@ -24,17 +53,19 @@ function plain(obj) {
 
 const OPERATIONS = [
   {
-    // resize(width?, height?, fit?) or resize({ width, height, fit, kernel, withoutEnlargement });
-    // a missing side keeps the aspect ratio.
+    // resize(width?, height?, fit?) or resize({ width, height, fit, position, background,
+    // kernel, withoutEnlargement }); a missing side keeps the aspect ratio. `position` is
+    // where a cover crop sits (a gravity, or 'entropy' / 'attention'); `background` what
+    // contain pads with.
     name: 'resize',
     example: [200, null, 'inside'],
-    keys: ['width', 'height', 'fit', 'kernel', 'withoutEnlargement'],
-    // resize(width, height, { fit, kernel, withoutEnlargement }) too, as sharp takes it.
+    keys: ['width', 'height', 'fit', 'position', 'background', 'kernel', 'withoutEnlargement'],
+    // resize(width, height, { fit, … }) too, as sharp takes it.
     call: (widthOrOptions, height, fitOrOptions) => {
       if (typeof widthOrOptions === 'object' && widthOrOptions !== null) return widthOrOptions;
       if (typeof fitOrOptions === 'object' && fitOrOptions !== null) {
-        const o = v.knownKeys('resize options', fitOrOptions, ['fit', 'kernel', 'withoutEnlargement'], 'resize(width, height, options)');
-        return { width: widthOrOptions, height, fit: o.fit, kernel: o.kernel, withoutEnlargement: o.withoutEnlargement };
+        const keys = ['fit', 'position', 'background', 'kernel', 'withoutEnlargement'];
+        return { width: widthOrOptions, height, ...v.knownKeys('resize options', fitOrOptions, keys, 'resize(width, height, options)') };
       }
       return { width: widthOrOptions, height, fit: fitOrOptions };
     },
@@ -46,11 +77,12 @@ const OPERATIONS = [
         width,
         height,
         fit: o.fit === undefined ? 'inside' : v.oneOf('fit', o.fit, FITS),
+        position: o.position === undefined ? undefined : gravity('position', o.position, STRATEGIES),
+        background: optionalColour('background', o.background),
         kernel: o.kernel === undefined ? 'lanczos3' : v.oneOf('kernel', o.kernel, KERNELS),
         withoutEnlargement: v.optionalBoolean('withoutEnlargement', o.withoutEnlargement, false),
       });
     },
-    record: (engine, s) => engine.resize(s.width, s.height, s.fit, s.kernel, s.withoutEnlargement),
   },
   {
     // Keeps the width×height region whose top-left corner is (x, y).
@@ -64,7 +96,6 @@ const OPERATIONS = [
       width: v.integer('width', o.width, 1, v.MAX_SIDE),
       height: v.integer('height', o.height, 1, v.MAX_SIDE),
     }),
-    record: (engine, s) => engine.crop(s.x, s.y, s.width, s.height),
   },
   {
     // Clockwise by a multiple of 90 degrees (negative turns anticlockwise); kept as 0–270.
@@ -79,11 +110,10 @@ const OPERATIONS = [
       }
       return { degrees: ((degrees % 360) + 360) % 360 };
     },
-    record: (engine, s) => engine.rotate(s.degrees / 90),
   },
-  { name: 'flipH', keys: [], example: [], call: () => ({}), check: () => ({}), record: (engine) => engine.flipH() },
-  { name: 'flipV', keys: [], example: [], call: () => ({}), check: () => ({}), record: (engine) => engine.flipV() },
-  { name: 'grayscale', keys: [], example: [], call: () => ({}), check: () => ({}), record: (engine) => engine.grayscale() },
+  { name: 'flipH', keys: [], example: [], call: () => ({}), check: () => ({}) },
+  { name: 'flipV', keys: [], example: [], call: () => ({}), check: () => ({}) },
+  { name: 'grayscale', keys: [], example: [], call: () => ({}), check: () => ({}) },
   {
     // -100 (black) … 0 (unchanged) … 100 (twice as bright); rounded to an integer.
     name: 'brightness',
@@ -91,7 +121,6 @@ const OPERATIONS = [
     keys: ['value'],
     call: (value) => ({ value }),
     check: (o) => ({ value: Math.round(v.number('brightness', o.value, -100, 100)) }),
-    record: (engine, s) => engine.brightness(s.value),
   },
   {
     // -100 (flat grey) … 0 (unchanged) … 100 (maximum contrast); rounded to an integer.
@@ -100,7 +129,126 @@ const OPERATIONS = [
     keys: ['value'],
     call: (value) => ({ value }),
     check: (o) => ({ value: Math.round(v.number('contrast', o.value, -100, 100)) }),
-    record: (engine, s) => engine.contrast(s.value),
+  },
+  {
+    // sharpen() is a fast mild sharpen; sharpen({ sigma, m1, m2, x1, y2, y3 }) (or
+    // sharpen(sigma)) an unsharp mask on lightness as libvips does it: sigma the detail's
+    // size in pixels, m1/m2 the gain on flat/jagged areas, x1 where jagged begins, y2/y3 the
+    // most a pixel is brightened/darkened (L* units). Alpha is untouched.
+    name: 'sharpen',
+    example: [{ sigma: 1.5 }],
+    keys: ['sigma', 'm1', 'm2', 'x1', 'y2', 'y3'],
+    call: (options) => (typeof options === 'number' ? { sigma: options } : options === undefined ? {} : v.plainObject('sharpen options', options)),
+    check: (o) =>
+      plain({
+        sigma: optionalSigma('sigma', o.sigma),
+        m1: o.m1 === undefined ? undefined : v.number('m1', o.m1, 0, 1000000),
+        m2: o.m2 === undefined ? undefined : v.number('m2', o.m2, 0, 1000000),
+        x1: o.x1 === undefined ? undefined : v.number('x1', o.x1, 0, 1000000),
+        y2: o.y2 === undefined ? undefined : v.number('y2', o.y2, 0, 1000000),
+        y3: o.y3 === undefined ? undefined : v.number('y3', o.y3, 0, 1000000),
+      }),
+  },
+  {
+    // blur(sigma): a Gaussian blur (sigma 0.3–1000 pixels); blur() a fast 3×3 box blur.
+    // Alpha is premultiplied while blurring.
+    name: 'blur',
+    example: [2],
+    keys: ['sigma'],
+    call: (sigma) => (typeof sigma === 'object' && sigma !== null ? sigma : { sigma }),
+    check: (o) => plain({ sigma: optionalSigma('sigma', o.sigma) }),
+  },
+  {
+    // Merges alpha onto `background` (default white) and drops the alpha channel.
+    name: 'flatten',
+    example: [{ background: '#ff8000' }],
+    keys: ['background'],
+    call: (options) => (options === undefined ? {} : v.plainObject('flatten options', options)),
+    check: (o) => ({ background: o.background === undefined ? [255, 255, 255, 255] : colour('background', o.background) }),
+  },
+  {
+    // Adds a border: extend(n) on all four sides, or extend({ top, right, bottom, left,
+    // background, extendWith }) filled with `background` (default black; a transparent one
+    // adds alpha), or the edge pixels 'copy'-ed, the image 'repeat'-ed or 'mirror'-ed.
+    name: 'extend',
+    example: [{ top: 4, left: 8, background: 'white', extendWith: 'background' }],
+    keys: ['top', 'right', 'bottom', 'left', 'background', 'extendWith'],
+    call: (options) => (typeof options === 'number' ? { top: options, right: options, bottom: options, left: options } : v.plainObject('extend options', options)),
+    check(o) {
+      const side = (name) => v.optionalInteger(name, o[name], 0, v.MAX_SIDE) ?? 0;
+      const sides = { top: side('top'), right: side('right'), bottom: side('bottom'), left: side('left') };
+      return {
+        ...sides,
+        background: o.background === undefined ? [0, 0, 0, 255] : colour('background', o.background),
+        extendWith: o.extendWith === undefined ? 'background' : v.oneOf('extendWith', o.extendWith, EXTEND_WITH),
+      };
+    },
+  },
+  {
+    // Removes the border of one colour: `background` (default the top-left pixel's), each
+    // channel within `threshold` (default 10) of it. What was removed is in the metrics
+    // (trimTop, trimRight, trimBottom, trimLeft).
+    name: 'trim',
+    example: [{ threshold: 20 }],
+    keys: ['background', 'threshold'],
+    call: (options) => (options === undefined ? {} : v.plainObject('trim options', options)),
+    check: (o) =>
+      plain({
+        background: optionalColour('background', o.background),
+        threshold: o.threshold === undefined ? 10 : v.number('threshold', o.threshold, 0, 255),
+      }),
+  },
+  {
+    // Draws images onto this one, in order: each layer { input, gravity, top, left, tile,
+    // blend, opacity }. `input` is a path, a Buffer (or other bytes) or another
+    // ImageEngine (its own operations applied first); it is decoded under this image's
+    // limits and deadline. `gravity` places it (default 'centre'); `top` and `left`
+    // (together) place its corner instead; `tile` repeats it over the image; `blend` is
+    // one of the blend modes (default 'over'); `opacity` 0–1 multiplies its alpha.
+    name: 'composite',
+    example: [[{ input: require('node:path').join(__dirname, '..', 'examples', 'sample.jpg'), gravity: 'southeast', tile: true, opacity: 0.5 }]],
+    keys: ['layers'],
+    call: (layers) => (Array.isArray(layers) ? { layers } : layers),
+    check(o) {
+      if (!Array.isArray(o.layers) || o.layers.length === 0) {
+        throw typeError(`composite takes a non-empty array of layers like [{ input: 'logo.png', gravity: 'southeast' }], got ${v.describe(o.layers)}`);
+      }
+      const layers = o.layers.map((layer, i) =>
+        withContext(`layer ${i}`, () => {
+          const l = v.knownKeys(`layer ${i}`, layer, LAYER_KEYS, 'a composite layer');
+          const top = v.optionalInteger('top', l.top, -v.MAX_SIDE, v.MAX_SIDE);
+          const left = v.optionalInteger('left', l.left, -v.MAX_SIDE, v.MAX_SIDE);
+          if ((top === undefined) !== (left === undefined)) throw typeError('give both top and left, or neither (then gravity places the layer)');
+          return Object.freeze(
+            plain({
+              input: layerInput(l.input),
+              gravity: l.gravity === undefined ? 'centre' : gravity('gravity', l.gravity),
+              top,
+              left,
+              tile: v.optionalBoolean('tile', l.tile, false),
+              blend: l.blend === undefined ? 'over' : v.oneOf('blend', l.blend, BLENDS),
+              opacity: l.opacity === undefined ? 1 : v.number('opacity', l.opacity, 0, 1),
+            }),
+          );
+        }),
+      );
+      return { layers: Object.freeze(layers) };
+    },
+    // Only a path can cross a process as JSON.
+    toJSON(s) {
+      const layers = s.layers.map((l, i) => {
+        if (typeof l.input !== 'string') {
+          throw typeError(`composite layer ${i} reads a Buffer or an ImageEngine, which recipe JSON cannot carry; give the layer a file path`);
+        }
+        return { ...l };
+      });
+      return { op: 'composite', layers };
+    },
+    record(engine, s) {
+      for (const l of s.layers) {
+        engine.compositeLayer(nativeInput(l.input), l.gravity, l.left ?? null, l.top ?? null, l.tile, l.blend, l.opacity);
+      }
+    },
   },
   {
     // Applies the EXIF orientation before other operations (on by default).
@@ -156,6 +304,30 @@ const OPERATIONS = [
   },
 ];
 
+const LAYER_KEYS = ['input', 'gravity', 'top', 'left', 'tile', 'blend', 'opacity'];
+
+// The native engine of an ImageEngine, under a key only this package uses.
+const NATIVE = Symbol('lazy-image native engine');
+
+/**
+ * A layer's input as a step keeps it: a path, an ImageEngine, or a copy of the bytes taken
+ * now (so the caller may reuse its buffer at once).
+ */
+function layerInput(input) {
+  if (typeof input === 'string' || input instanceof URL) return v.path('input', input);
+  if (input !== null && typeof input === 'object' && typeof input[NATIVE] === 'function') return input;
+  if (types.isTypedArray(input)) return Buffer.from(Buffer.from(...v.viewParts(input)));
+  if (types.isArrayBuffer(input) || types.isSharedArrayBuffer(input)) return Buffer.from(Buffer.from(input, 0, v.byteSize(input)));
+  throw typeError(`input must be a path, a Buffer (or Uint8Array, ArrayBuffer) or an ImageEngine, got ${v.describe(input)}`);
+}
+
+/** The native engine a layer's input reads (a path is mapped when the step is recorded). */
+function nativeInput(input) {
+  if (typeof input === 'string') return native.NativeEngine.fromPath(input);
+  if (Buffer.isBuffer(input)) return native.NativeEngine.fromBuffer(input);
+  return input[NATIVE]();
+}
+
 const BY_NAME = new Map(OPERATIONS.map((op) => [op.name, op]));
 const OPERATION_NAMES = Object.freeze(OPERATIONS.map((op) => op.name));
 
@@ -182,9 +354,17 @@ function stepFromJSON(entry, where) {
   return Object.freeze({ op: name, ...withContext(`${where} (${name})`, () => op.check(entry)) });
 }
 
-/** Records a normalised step on a native engine. */
+/** A step as recipe JSON holds it: plain values only. */
+function stepToJSON(step) {
+  const { toJSON } = BY_NAME.get(step.op);
+  return toJSON ? toJSON(step) : { ...step };
+}
+
+/** Records a normalised step on a native engine: by its own `record`, or as its JSON. */
 function recordStep(nativeEngine, step) {
-  BY_NAME.get(step.op).record(nativeEngine, step);
+  const { record } = BY_NAME.get(step.op);
+  if (record) record(nativeEngine, step);
+  else nativeEngine.pushStep(JSON.stringify(step));
 }
 
 /**
@@ -205,4 +385,4 @@ function addOperationMethods(proto, push) {
   }
 }
 
-module.exports = { OPERATIONS, OPERATION_NAMES, stepFromCall, stepFromJSON, recordStep, addOperationMethods, methods };
+module.exports = { OPERATIONS, OPERATION_NAMES, stepFromCall, stepFromJSON, stepToJSON, recordStep, addOperationMethods, methods, NATIVE };

@@ -3,18 +3,21 @@
 
 const native = require('../native.js');
 const v = require('./validate');
+const { optionalColour } = require('./colour');
 const { typeError, rangeError } = require('./errors');
 
 const { outputFormats: FORMATS } = native.vocabulary();
 
 /** The keys of an encoder options object. */
-const OUTPUT_KEYS = Object.freeze(['quality', 'fastMode', 'effort', 'lossless']);
+const OUTPUT_KEYS = Object.freeze(['quality', 'fastMode', 'effort', 'lossless', 'background']);
 /** The keys of a file output's options object. */
 const FILE_OUTPUT_KEYS = Object.freeze([...OUTPUT_KEYS, 'fsync']);
 
 /**
- * Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless })`; an
- * options object may hold only `keys` (`what` names the taker in the message).
+ * Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless, background })`
+ * into the native output arguments; an options object may hold only `keys` (`what` names
+ * the taker in the message). `background` is what alpha is flattened onto for a format
+ * without it (JPEG; default white).
  */
 function outputArgs(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, what = 'the output') {
   const fmt = v.oneOf('format', typeof format === 'string' ? format.toLowerCase() : format, FORMATS);
@@ -31,6 +34,7 @@ function outputArgs(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, what
     v.optionalBoolean('fastMode', opts.fastMode, false),
     v.optionalInteger('effort', opts.effort, 0, 10),
     v.optionalBoolean('lossless', opts.lossless, false),
+    optionalColour('background', opts.background)?.slice(0, 3) ?? null,
   ];
 }
 

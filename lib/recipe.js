@@ -6,7 +6,7 @@
 
 const v = require('./validate');
 const { typeError, rangeError } = require('./errors');
-const { addOperationMethods, stepFromJSON } = require('./operations');
+const { addOperationMethods, stepFromJSON, stepToJSON } = require('./operations');
 
 /** The version of the recipe JSON this module writes and reads. */
 const RECIPE_VERSION = 1;
@@ -19,7 +19,7 @@ class Recipe {
 
   /** `{ version: 1, steps: [{ op, ...args }] }`: plain values only, also what JSON.stringify writes. */
   toJSON() {
-    return { version: RECIPE_VERSION, steps: this.#steps.map((step) => ({ ...step })) };
+    return { version: RECIPE_VERSION, steps: this.#steps.map(stepToJSON) };
   }
 
   static {

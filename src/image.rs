@@ -37,14 +37,19 @@ impl Image {
 
     /// Drops alpha by compositing onto white, the background a JPEG viewer would show.
     pub fn into_rgb(self) -> Image {
+        self.flatten([255, 255, 255])
+    }
+
+    /// Drops alpha by compositing onto `background`.
+    pub fn flatten(self, background: [u8; 3]) -> Image {
         if !self.has_alpha() {
             return self;
         }
         let mut out = Vec::with_capacity(self.width as usize * self.height as usize * 3);
         for p in self.data.chunks_exact(4) {
             let a = p[3] as u32;
-            for &c in &p[..3] {
-                out.push(((c as u32 * a + 255 * (255 - a) + 127) / 255) as u8);
+            for (&c, &bg) in p[..3].iter().zip(&background) {
+                out.push(((c as u32 * a + bg as u32 * (255 - a) + 127) / 255) as u8);
             }
         }
         Image::new(self.width, self.height, 3, out)
@@ -59,6 +64,7 @@ mod tests {
     fn flattens_onto_white() {
         let img = Image::new(2, 1, 4, vec![255, 0, 0, 255, 0, 0, 0, 0]);
         assert!(!img.is_opaque());
-        assert_eq!(img.into_rgb().data, vec![255, 0, 0, 255, 255, 255]);
+        assert_eq!(img.clone().into_rgb().data, vec![255, 0, 0, 255, 255, 255]);
+        assert_eq!(img.flatten([0, 0, 200]).data, vec![255, 0, 0, 0, 0, 200]);
     }
 }

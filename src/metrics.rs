@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 /// Version of the metrics object's shape; raised when a field changes meaning or goes.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metrics {
@@ -38,6 +38,10 @@ pub struct Metrics {
     pub memory_estimate: u64,
     /// Milliseconds the job waited in the queue before a thread took it.
     pub queue_ms: f64,
+    /// Where a cover crop's region started in the scaled image (left, top).
+    pub crop_offset: Option<(u32, u32)>,
+    /// What trim removed: top, right, bottom, left.
+    pub trimmed: Option<[u32; 4]>,
 }
 
 /// Milliseconds since `start`, then restarts it.

@@ -1,6 +1,6 @@
-//! Values the public API spells by name (fits, kernels, policies). Each is one list here:
-//! the enum, its `ALL` and `NAMES`, `name()` and `parse()` (with the message naming the
-//! valid values) come from it, and the binding hands `NAMES` to JavaScript, which checks
+//! Values the public API spells by name (fits, kernels, gravities, blend modes, policies). Each is one list here:
+//! the enum, its `ALL` and `NAMES`, `name()`, `parse()` (with the message naming the
+//! valid values) and its reading from a recipe step come from it, and the binding hands `NAMES` to JavaScript, which checks
 //! arguments against them, so a name is written once.
 
 /// `named! { /// doc  pub enum Fit "fit" { /// doc  Inside = "inside", ... } }`
@@ -26,6 +26,14 @@ macro_rules! named {
                 Self::ALL.iter().copied().find(|v| v.name() == s).ok_or_else(|| {
                     $crate::error::Error::InvalidArgument(format!("unknown {} '{s}'; use one of {}", $what, Self::NAMES.join(", ")))
                 })
+            }
+        }
+
+        /// Read from a recipe step by name.
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<$ty, D::Error> {
+                let name = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                $ty::parse(&name).map_err(serde::de::Error::custom)
             }
         }
     };

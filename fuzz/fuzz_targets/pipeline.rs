@@ -8,7 +8,7 @@ use std::time::Duration;
 use lazy_image::codecs::EncodeOptions;
 use lazy_image::format::Format;
 use lazy_image::metadata::Keep;
-use lazy_image::ops::{Fit, Kernel, Op, ResizeSpec};
+use lazy_image::ops::{Blend, Colour, Extend, ExtendWith, Fit, Gravity, Kernel, Layer, Op, Overlay, Position, ResizeSpec, Sharpen, Strategy};
 use lazy_image::pipeline::{self, Pipeline};
 use lazy_image::source::Source;
 use libfuzzer_sys::fuzz_target;
@@ -35,19 +35,40 @@ fuzz_target!(|data: &[u8]| {
         fit: FITS[c[3] as usize % 5],
         kernel: KERNELS[(c[3] / 5) as usize % 5],
         without_enlargement: c[3] & 0x80 != 0,
+        position: match c[2] % 4 {
+            0 => Position::Strategy(Strategy::Attention),
+            1 => Position::Strategy(Strategy::Entropy),
+            _ => Position::Gravity(Gravity::ALL[c[5] as usize % 9]),
+        },
+        background: (c[2] & 0x40 != 0).then_some(Colour([c[5], c[6], c[7], c[1]])),
     }));
-    match c[4] % 8 {
-        0 => p.push(Op::Rotate(c[5] % 4)),
+    let Ok(source) = Source::borrowed(Arc::new(image.to_vec())) else { return };
+    let colour = Colour([c[6], c[5], c[7], c[2]]);
+    match c[4] % 16 {
+        0 => p.push(Op::Rotate { degrees: (c[5] % 4) as u16 * 90 }),
         1 => p.push(Op::Crop { x: (c[5] % 8) as u32, y: (c[5] / 8 % 8) as u32, width: side(c[5]), height: side(c[6]) }),
         2 => p.push(Op::FlipH),
         3 => p.push(Op::Grayscale),
-        4 => p.push(Op::Brightness(c[5] as i32 % 201 - 100)),
-        5 => p.push(Op::Contrast(c[5] as i32 % 201 - 100)),
+        4 => p.push(Op::Brightness { value: c[5] as i32 % 201 - 100 }),
+        5 => p.push(Op::Contrast { value: c[5] as i32 % 201 - 100 }),
+        6 => p.push(Op::Sharpen(Sharpen { sigma: (c[5] & 1 == 1).then(|| c[5] as f32 / 40.0 + 0.3), ..Sharpen::default() })),
+        7 => p.push(Op::Blur { sigma: (c[5] & 1 == 1).then(|| c[5] as f32 / 40.0 + 0.3) }),
+        8 => p.push(Op::Flatten { background: colour }),
+        9 => p.push(Op::Extend(Extend { top: side(c[5]), right: side(c[6]) / 2, bottom: 0, left: 3, background: colour, extend_with: ExtendWith::ALL[c[6] as usize % 4] })),
+        10 => p.push(Op::Trim { background: (c[5] & 1 == 1).then_some(colour), threshold: c[6] as f32 / 4.0 }),
+        // The input drawn onto itself: the overlay goes through the same decoders.
+        11 => p.push(Op::Composite(Box::new(Layer {
+            input: Overlay { source: source.clone(), pipeline: Pipeline::default() },
+            gravity: Gravity::ALL[c[5] as usize % 9],
+            offset: (c[5] & 0x10 != 0).then(|| (c[6] as i64 - 128, c[7] as i64 - 128)),
+            tile: c[5] & 0x20 != 0,
+            blend: Blend::ALL[c[6] as usize % Blend::ALL.len()],
+            opacity: c[7] as f32 / 255.0,
+        }))),
         _ => {}
     }
-    let mut options = EncodeOptions::new(OUTPUTS[(c[4] / 8) as usize % 3]);
+    let mut options = EncodeOptions::new(OUTPUTS[(c[4] / 16) as usize % 3]);
     options.fast_mode = true;
     options.quality = Some(c[6] % 100 + 1);
-    let Ok(source) = Source::borrowed(Arc::new(image.to_vec())) else { return };
     let _ = pipeline::run(&source, &p, &options);
 });

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::format::Format;
 use crate::limits::Policy;
 use crate::metadata::Keep;
-use crate::ops::{Fit, Kernel, Op, ResizeSpec};
+use crate::ops::{Blend, Gravity, Layer, Op, Overlay};
 use crate::pipeline::Pipeline;
 use crate::source::Source;
 
@@ -69,60 +69,40 @@ impl NativeEngine {
         self.source.as_ref().is_some_and(Source::is_mapped)
     }
 
+    /// Records one operation: a normalised recipe step as JSON (`lib/operations.js`
+    /// wrote and checked it), read into the core's `Op`.
     #[napi]
-    pub fn resize(
-        &mut self,
-        width: Option<u32>,
-        height: Option<u32>,
-        fit: String,
-        kernel: String,
-        without_enlargement: bool,
-    ) -> napi::Result<()> {
-        let spec = ResizeSpec {
-            width,
-            height,
-            fit: Fit::parse(&fit).map_err(plain)?,
-            kernel: Kernel::parse(&kernel).map_err(plain)?,
-            without_enlargement,
-        };
-        self.pipeline.push(Op::Resize(spec));
+    pub fn push_step(&mut self, step: String) -> napi::Result<()> {
+        self.pipeline.push(Op::from_step(&step).map_err(plain)?);
         Ok(())
     }
 
+    /// Records one composite layer: `overlay`'s source through its own operations, drawn
+    /// at `gravity` or at (`left`, `top`), or tiled.
     #[napi]
-    pub fn crop(&mut self, x: u32, y: u32, width: u32, height: u32) {
-        self.pipeline.push(Op::Crop { x, y, width, height });
-    }
-
-    /// `turns`: clockwise quarter turns.
-    #[napi]
-    pub fn rotate(&mut self, turns: u32) {
-        self.pipeline.push(Op::Rotate((turns % 4) as u8));
-    }
-
-    #[napi]
-    pub fn flip_h(&mut self) {
-        self.pipeline.push(Op::FlipH);
-    }
-
-    #[napi]
-    pub fn flip_v(&mut self) {
-        self.pipeline.push(Op::FlipV);
-    }
-
-    #[napi]
-    pub fn grayscale(&mut self) {
-        self.pipeline.push(Op::Grayscale);
-    }
-
-    #[napi]
-    pub fn brightness(&mut self, value: i32) {
-        self.pipeline.push(Op::Brightness(value));
-    }
-
-    #[napi]
-    pub fn contrast(&mut self, value: i32) {
-        self.pipeline.push(Op::Contrast(value));
+    #[allow(clippy::too_many_arguments)]
+    pub fn composite_layer(
+        &mut self,
+        env: Env,
+        overlay: &NativeEngine,
+        gravity: String,
+        left: Option<i64>,
+        top: Option<i64>,
+        tile: bool,
+        blend: String,
+        opacity: f64,
+    ) -> napi::Result<()> {
+        let input = Overlay { source: overlay.source(&env)?.clone(), pipeline: overlay.pipeline.clone() };
+        let layer = Layer {
+            input,
+            gravity: Gravity::parse(&gravity).map_err(plain)?,
+            offset: left.zip(top),
+            tile,
+            blend: Blend::parse(&blend).map_err(plain)?,
+            opacity: opacity.clamp(0.0, 1.0) as f32,
+        };
+        self.pipeline.push(Op::Composite(Box::new(layer)));
+        Ok(())
     }
 
     #[napi]
@@ -175,6 +155,13 @@ impl NativeEngine {
         Ok(Dimensions { width, height })
     }
 
+    /// Reads the header and the metadata blocks off the JS thread; the ICC profile and EXIF
+    /// come back as Buffers when asked for.
+    #[napi(ts_return_type = "Promise<ImageMetadata>")]
+    pub fn metadata<'env>(&self, env: &'env Env, icc: bool, exif: bool) -> napi::Result<Object<'env>> {
+        task::metadata(env, self.source(env)?.clone(), self.pipeline.auto_orient, icc, exif)
+    }
+
     /// Reads the header only, on the calling thread.
     #[napi]
     pub fn header(&self, env: Env) -> napi::Result<ImageInfo> {
@@ -194,10 +181,11 @@ impl NativeEngine {
         fast_mode: bool,
         effort: Option<u32>,
         lossless: bool,
+        background: Option<Vec<u32>>,
         out_path: Option<String>,
         durable: bool,
     ) -> napi::Result<Object<'env>> {
-        let options = encode_options(&format, quality, fast_mode, effort, lossless)?;
+        let options = encode_options(&format, quality, fast_mode, effort, lossless, background)?;
         task::run(env, self.source(env)?.clone(), self.pipeline.clone(), options, out_path.map(Into::into), durable)
     }
 
@@ -217,11 +205,12 @@ impl NativeEngine {
         fast_mode: bool,
         effort: Option<u32>,
         lossless: bool,
+        background: Option<Vec<u32>>,
         concurrency: u32,
         durable: bool,
         on_progress: Option<ProgressCallback>,
     ) -> napi::Result<Object<'env>> {
-        let options = encode_options(&format, quality, fast_mode, effort, lossless)?;
+        let options = encode_options(&format, quality, fast_mode, effort, lossless, background)?;
         let inputs = inputs.into_iter().map(Into::into).collect();
         let concurrency = (concurrency > 0).then_some(concurrency as usize);
         task::batch(env, inputs, out_dir.into(), self.pipeline.clone(), options, concurrency, durable, on_progress)
@@ -234,13 +223,16 @@ fn encode_options(
     fast_mode: bool,
     effort: Option<u32>,
     lossless: bool,
+    background: Option<Vec<u32>>,
 ) -> napi::Result<EncodeOptions> {
+    let rgb = background.map(|c| std::array::from_fn(|i| c.get(i).copied().unwrap_or(255).min(255) as u8));
     Ok(EncodeOptions {
         format: Format::parse(format).map_err(plain)?,
         quality: quality.map(|q| q.clamp(1, 100) as u8),
         fast_mode,
         effort: effort.map(|e| e.min(10) as u8),
         lossless,
+        background: rgb.unwrap_or([255; 3]),
     })
 }
 

@@ -69,6 +69,10 @@ pub fn supported_output_formats() -> Vec<String> {
 pub struct Vocabulary {
     pub fits: Vec<String>,
     pub kernels: Vec<String>,
+    pub gravities: Vec<String>,
+    pub strategies: Vec<String>,
+    pub blends: Vec<String>,
+    pub extend_with: Vec<String>,
     pub policies: Vec<String>,
     pub output_formats: Vec<String>,
 }
@@ -79,6 +83,10 @@ pub fn vocabulary() -> Vocabulary {
     Vocabulary {
         fits: owned(crate::ops::Fit::NAMES),
         kernels: owned(crate::ops::Kernel::NAMES),
+        gravities: owned(crate::ops::Gravity::NAMES),
+        strategies: owned(crate::ops::Strategy::NAMES),
+        blends: owned(crate::ops::Blend::NAMES),
+        extend_with: owned(crate::ops::ExtendWith::NAMES),
         policies: owned(crate::limits::Policy::NAMES),
         output_formats: owned(&Format::OUTPUT_NAMES),
     }

@@ -89,6 +89,15 @@ pub struct JsMetrics {
     pub memory_estimate: f64,
     /// Milliseconds spent waiting in the queue.
     pub queue_ms: f64,
+    /// After a cover crop, as sharp reports it: minus where the kept region starts in the
+    /// resized image.
+    pub crop_offset_left: Option<i64>,
+    pub crop_offset_top: Option<i64>,
+    /// Pixels trim removed from each side (sharp's `trimOffsetLeft` is `-trimLeft`).
+    pub trim_top: Option<u32>,
+    pub trim_right: Option<u32>,
+    pub trim_bottom: Option<u32>,
+    pub trim_left: Option<u32>,
     /// Version of this object's shape.
     pub version: u32,
 }
@@ -117,6 +126,12 @@ impl From<Metrics> for JsMetrics {
             tone_mapped: m.tone_mapped,
             memory_estimate: m.memory_estimate as f64,
             queue_ms: m.queue_ms,
+            crop_offset_left: m.crop_offset.map(|o| -(o.0 as i64)),
+            crop_offset_top: m.crop_offset.map(|o| -(o.1 as i64)),
+            trim_top: m.trimmed.map(|t| t[0]),
+            trim_right: m.trimmed.map(|t| t[1]),
+            trim_bottom: m.trimmed.map(|t| t[2]),
+            trim_left: m.trimmed.map(|t| t[3]),
             version: metrics::VERSION,
         }
     }
@@ -224,5 +239,68 @@ pub fn batch<'env>(
         .name("lazy-image-batch".into())
         .spawn(move || settle(batch::run(jobs::global(), &inputs, &out_dir, &pipeline, &options, batch::Settings { concurrency, durable }, report)))
         .map_err(|e| errors::to_js(env, &Error::Internal(format!("cannot start a batch thread: {e}"))))?;
+    Ok(promise)
+}
+
+/// What `metadata()` resolves with: the header's facts (sharp's names).
+#[napi(object)]
+pub struct ImageMetadata {
+    pub format: String,
+    /// Bytes of the encoded file.
+    pub size: f64,
+    /// As stored.
+    pub width: u32,
+    pub height: u32,
+    /// As displayed, after the EXIF orientation (when auto-orientation is on).
+    pub auto_orient: super::engine::Dimensions,
+    pub orientation: u32,
+    pub channels: u32,
+    /// 'uchar' (8-bit) or 'ushort' (more), as sharp says it.
+    pub depth: String,
+    pub bits_per_sample: u32,
+    pub space: String,
+    pub has_alpha: bool,
+    pub has_profile: bool,
+    pub is_progressive: bool,
+    pub density: Option<u32>,
+    pub pages: u32,
+    pub r#loop: Option<u32>,
+    pub delay: Option<Vec<u32>>,
+    pub icc: Option<Buffer>,
+    pub exif: Option<Buffer>,
+}
+
+/// Reads the header off the JS thread (a job of the queue, like any output).
+pub fn metadata<'env>(env: &'env Env, source: Source, auto_orient: bool, want_icc: bool, want_exif: bool) -> napi::Result<Object<'env>> {
+    let (settle, promise) = promise(env, |m: ImageMetadata| m)?;
+    let work = move |_: jobs::Started| {
+        let (h, found) = crate::codecs::probe_with_metadata(source.bytes())?;
+        let turned = auto_orient && h.orientation >= 5;
+        let s = found.stored;
+        Ok(ImageMetadata {
+            format: h.format.name().into(),
+            size: source.bytes().len() as f64,
+            width: h.width,
+            height: h.height,
+            auto_orient: super::engine::Dimensions { width: if turned { h.height } else { h.width }, height: if turned { h.width } else { h.height } },
+            orientation: h.orientation as u32,
+            channels: s.channels as u32,
+            depth: if s.bit_depth > 8 { "ushort" } else { "uchar" }.into(),
+            bits_per_sample: s.bit_depth as u32,
+            space: s.space.into(),
+            has_alpha: h.has_alpha,
+            has_profile: found.icc.is_some(),
+            is_progressive: s.progressive,
+            // EXIF's resolution wins over JFIF's or pHYs', as libvips reads them.
+            density: found.exif.as_deref().and_then(crate::metadata::exif::density).or(s.density),
+            pages: s.pages,
+            r#loop: s.loop_count,
+            delay: (!s.delays_ms.is_empty()).then_some(s.delays_ms),
+            icc: found.icc.filter(|_| want_icc).map(Buffer::from),
+            // With the "Exif\0\0" prefix the file carries, as sharp gives it.
+            exif: found.exif.filter(|_| want_exif).map(|tiff| Buffer::from([&b"Exif\0\0"[..], &tiff].concat())),
+        })
+    };
+    jobs::global().submit(crate::limits::Deadline::NONE, work, settle).map_err(|e| errors::to_js(env, &e))?;
     Ok(promise)
 }

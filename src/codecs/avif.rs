@@ -20,7 +20,7 @@ use crate::heap;
 use crate::image::Image;
 use crate::limits::MAX_SIDE;
 use crate::metadata::hdr::{ToneMap, Transfer};
-use crate::metadata::{exif, SourceMetadata};
+use crate::metadata::{exif, SourceMetadata, Stored};
 
 const NAME: &str = "AVIF";
 
@@ -163,6 +163,12 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
         exif: bytes_of(&img.exif).and_then(exif::tiff_block).map(<[u8]>::to_vec),
         other: img.xmp.size > 0,
         hdr: Transfer::from_cicp(img.transferCharacteristics).is_some(),
+        stored: Stored {
+            channels: if img.yuvFormat == sys::AVIF_PIXEL_FORMAT_YUV400 { 1 } else { 3 } + parsed.has_alpha() as u8,
+            bit_depth: img.depth as u8,
+            space: if img.yuvFormat == sys::AVIF_PIXEL_FORMAT_YUV400 { "b-w" } else { "srgb" },
+            ..Stored::default()
+        },
     };
     let shown = visible(img);
     let header = Header {

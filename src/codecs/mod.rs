@@ -166,11 +166,13 @@ pub struct EncodeOptions {
     pub effort: Option<u8>,
     /// WebP only: encode losslessly.
     pub lossless: bool,
+    /// What alpha is flattened onto for a format without it (JPEG): white by default.
+    pub background: [u8; 3],
 }
 
 impl EncodeOptions {
     pub fn new(format: Format) -> EncodeOptions {
-        EncodeOptions { format, quality: None, fast_mode: false, effort: None, lossless: false }
+        EncodeOptions { format, quality: None, fast_mode: false, effort: None, lossless: false, background: [255; 3] }
     }
 
     pub fn quality_or(&self, default: u8) -> u8 {

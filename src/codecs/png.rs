@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
 use crate::limits::Deadline;
-use crate::metadata::{exif, SourceMetadata};
+use crate::metadata::{exif, SourceMetadata, Stored};
 use crate::source::Source;
 
 const NAME: &str = "PNG";
@@ -68,6 +68,7 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
         exif: info.exif_metadata.as_deref().map(<[u8]>::to_vec),
         other: text,
         hdr: false,
+        stored: stored(info),
     };
     let header = Header {
         format: Format::Png,
@@ -80,6 +81,26 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
         decoder_bytes: if info.interlaced { info.width as u64 * info.height as u64 * 4 } else { 0 },
     };
     Ok((header, found))
+}
+
+fn stored(info: &png::Info) -> Stored {
+    let grey = matches!(info.color_type, ColorType::Grayscale | ColorType::GrayscaleAlpha);
+    let channels = match info.color_type {
+        ColorType::Grayscale => 1 + info.trns.is_some() as u8,
+        ColorType::GrayscaleAlpha => 2,
+        ColorType::Rgb | ColorType::Indexed => 3 + info.trns.is_some() as u8,
+        ColorType::Rgba => 4,
+    };
+    // pHYs in pixels per metre; 2.54 cm to the inch.
+    let density = info.pixel_dims.filter(|d| d.unit == png::Unit::Meter).map(|d| (d.xppu as f64 * 0.0254).round() as u32);
+    Stored {
+        channels,
+        bit_depth: info.bit_depth as u8,
+        space: if grey { "b-w" } else { "srgb" },
+        progressive: info.interlaced,
+        density,
+        ..Stored::default()
+    }
 }
 
 /// Decodes row by row into the sink (so a target size never needs the whole frame);

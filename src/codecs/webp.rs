@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
 use crate::limits::Deadline;
-use crate::metadata::{exif, SourceMetadata};
+use crate::metadata::{exif, SourceMetadata, Stored};
 
 const NAME: &str = "WebP";
 
@@ -30,6 +30,7 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
         exif: d.exif_metadata().ok().flatten().and_then(|e| exif::tiff_block(&e).map(<[u8]>::to_vec)),
         other: d.xmp_metadata().ok().flatten().is_some(),
         hdr: false,
+        stored: stored(bytes, d.has_alpha()),
     };
     let header = Header {
         format: Format::Webp,
@@ -41,6 +42,30 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
         decoder_bytes: decoder_bytes(&mut d),
     };
     Ok((header, found))
+}
+
+/// Channels, and for an animation its frame count, loop count (`ANIM`) and frame
+/// durations (`ANMF`), from a walk over the RIFF chunks (image-webp does not report the
+/// durations without decoding every frame).
+fn stored(bytes: &[u8], alpha: bool) -> Stored {
+    let mut stored = Stored { channels: 3 + alpha as u8, ..Stored::default() };
+    let mut pos = 12;
+    let mut delays = Vec::new();
+    while let Some(head) = bytes.get(pos..pos + 8) {
+        let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let body = bytes.get(pos + 8..(pos + 8).saturating_add(size).min(bytes.len())).unwrap_or(&[]);
+        match &head[..4] {
+            b"ANIM" if body.len() >= 6 => stored.loop_count = Some(u16::from_le_bytes([body[4], body[5]]) as u32),
+            b"ANMF" if body.len() >= 16 => delays.push(u32::from_le_bytes([body[12], body[13], body[14], 0])),
+            _ => {}
+        }
+        pos = pos + 8 + size + (size & 1);
+    }
+    if !delays.is_empty() {
+        stored.pages = delays.len() as u32;
+        stored.delays_ms = delays;
+    }
+    stored
 }
 
 /// image-webp composes an animation on a canvas of its own, and decodes the frame before

@@ -20,6 +20,18 @@ pub fn orientation(tiff: &[u8]) -> Option<u8> {
     (1..=8).contains(&value).then_some(value as u8)
 }
 
+/// Pixels per inch from XResolution and ResolutionUnit (2 inch, the default; 3 centimetre).
+pub fn density(tiff: &[u8]) -> Option<u32> {
+    let exif = Reader::new().read_raw(tiff.to_vec()).ok()?;
+    let x = match &exif.get_field(Tag::XResolution, In::PRIMARY)?.value {
+        exif::Value::Rational(r) => r.first()?.to_f64(),
+        _ => return None,
+    };
+    let unit = exif.get_field(Tag::ResolutionUnit, In::PRIMARY).and_then(|f| f.value.get_uint(0)).unwrap_or(2);
+    let ppi = if unit == 3 { x * 2.54 } else { x };
+    (ppi.is_finite() && ppi > 0.0).then(|| ppi.round() as u32)
+}
+
 /// A rewritten EXIF block and whether location data was removed from it.
 pub struct Rewritten {
     pub tiff: Vec<u8>,

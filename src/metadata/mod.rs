@@ -34,6 +34,36 @@ pub struct SourceMetadata {
     pub other: bool,
     /// The pixels are HDR (a PQ or HLG transfer) and are decoded tone-mapped to SDR sRGB.
     pub hdr: bool,
+    /// How the pixels are stored, for `metadata()`.
+    pub stored: Stored,
+}
+
+/// How a file stores its pixels, as its header says (what `metadata()` reports besides
+/// the size). Nothing in the pipeline depends on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// Channels as stored: 1 grey, 2 grey and alpha, 3 colour, 4 colour and alpha (or CMYK).
+    pub channels: u8,
+    /// Bits per sample.
+    pub bit_depth: u8,
+    /// sharp's names: 'srgb', 'b-w' (grey) or 'cmyk'.
+    pub space: &'static str,
+    /// Progressive JPEG or interlaced PNG.
+    pub progressive: bool,
+    /// Pixels per inch, where the file says.
+    pub density: Option<u32>,
+    /// Frames: 1 for a still image.
+    pub pages: u32,
+    /// How often an animation plays (0 forever), where the file says.
+    pub loop_count: Option<u32>,
+    /// Each frame's display time in milliseconds (empty for a still image).
+    pub delays_ms: Vec<u32>,
+}
+
+impl Default for Stored {
+    fn default() -> Stored {
+        Stored { channels: 3, bit_depth: 8, space: "srgb", progressive: false, density: None, pages: 1, loop_count: None, delays_ms: Vec::new() }
+    }
 }
 
 /// Names reported in `policyViolations` when a kept profile is refused.

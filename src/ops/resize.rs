@@ -4,10 +4,14 @@
 use fast_image_resize::images::{Image as FirImage, ImageRef};
 use fast_image_resize::{FilterType, MulDiv, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
+use serde::Deserialize;
+
+use super::colour::Colour;
+use super::gravity::Position;
+use super::{crop_strategy, extend, geometry, Report};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::names::named;
-use crate::ops::geometry;
 
 named! {
     /// How the image is fitted when both width and height are given (sharp's names).
@@ -16,11 +20,12 @@ named! {
         /// Keep aspect; as large as possible while inside the box.
         #[default]
         Inside = "inside",
-        /// Keep aspect; fill the box and crop the overflow, centred.
+        /// Keep aspect; fill the box and crop the overflow (at `position`).
         Cover = "cover",
         /// Ignore aspect; exactly the box.
         Fill = "fill",
-        /// Keep aspect; inside the box, padded to the box (transparent, or black when opaque).
+        /// Keep aspect; inside the box, padded to the box with `background` (by default
+        /// transparent, or black when opaque).
         Contain = "contain",
         /// Keep aspect; as small as possible while covering the box.
         Outside = "outside",
@@ -61,7 +66,8 @@ impl Kernel {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ResizeSpec {
     pub width: Option<u32>,
     pub height: Option<u32>,
@@ -69,10 +75,14 @@ pub struct ResizeSpec {
     pub kernel: Kernel,
     /// Leave the image as it is when the resize would enlarge it.
     pub without_enlargement: bool,
+    /// Which part a cover crop keeps.
+    pub position: Position,
+    /// What contain pads with.
+    pub background: Option<Colour>,
 }
 
 /// The geometry a spec yields on a given source: resample to `scaled`, then either take it
-/// as is, crop its centre to `canvas` (cover) or pad it to `canvas` (contain).
+/// as is, crop it to `canvas` (cover) or pad it to `canvas` (contain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResizeGeometry {
     pub scaled: (u32, u32),
@@ -112,9 +122,9 @@ impl ResizeSpec {
     }
 }
 
-pub fn resize(image: Image, spec: &ResizeSpec) -> Result<Image> {
+pub fn resize(image: Image, spec: &ResizeSpec, report: &mut Report) -> Result<Image> {
     match spec.geometry(image.width, image.height) {
-        Some(plan) => finish(scale(image, plan.scaled, spec.kernel)?, &plan),
+        Some(plan) => finish(scale(image, plan.scaled, spec.kernel)?, &plan, spec, report),
         None => Ok(image),
     }
 }
@@ -132,15 +142,27 @@ pub fn scale(image: Image, size: (u32, u32), kernel: Kernel) -> Result<Image> {
     Ok(Image::new(size.0, size.1, image.channels, dst.into_vec()))
 }
 
-/// Brings a scaled image to the plan's canvas: centre crop (cover) or padding (contain).
-pub fn finish(image: Image, plan: &ResizeGeometry) -> Result<Image> {
+/// Brings a scaled image to the plan's canvas: the crop at `spec.position` (cover, its
+/// offset reported) or the padding with `spec.background` (contain).
+pub fn finish(image: Image, plan: &ResizeGeometry, spec: &ResizeSpec, report: &mut Report) -> Result<Image> {
     let (w, h) = plan.canvas;
     if (image.width, image.height) == (w, h) {
         Ok(image)
     } else if image.width >= w && image.height >= h {
-        geometry::crop(&image, (image.width - w) / 2, (image.height - h) / 2, w, h)
+        let (x, y) = match spec.position {
+            Position::Gravity(g) => {
+                let (x, y) = g.place((image.width, image.height), (w, h));
+                (x as u32, y as u32)
+            }
+            Position::Strategy(s) => crop_strategy::choose(&image, (w, h), s),
+        };
+        report.crop_offset = Some((x, y));
+        geometry::crop(&image, x, y, w, h)
     } else {
-        Ok(pad(&image, plan.canvas))
+        let (x, y) = ((w - image.width) / 2, (h - image.height) / 2);
+        let background = spec.background.unwrap_or(if image.has_alpha() { Colour::TRANSPARENT } else { Colour::BLACK });
+        let sides = extend::Extend::background([y, w - image.width - x, h - image.height - y, x], background);
+        Ok(extend::extend(&image, &sides))
     }
 }
 
@@ -268,19 +290,6 @@ impl RowResampler {
     }
 }
 
-/// Centres `image` on a canvas: transparent when it has alpha, black otherwise.
-fn pad(image: &Image, (w, h): (u32, u32)) -> Image {
-    let c = image.channels as usize;
-    let mut data = vec![0u8; w as usize * h as usize * c];
-    let (ox, oy) = ((w - image.width) / 2, (h - image.height) / 2);
-    let row = image.stride();
-    for y in 0..image.height as usize {
-        let dst = ((oy as usize + y) * w as usize + ox as usize) * c;
-        data[dst..dst + row].copy_from_slice(&image.data[y * row..(y + 1) * row]);
-    }
-    Image::new(w, h, image.channels, data)
-}
-
 fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("resize: {e}"))
 }
@@ -320,7 +329,7 @@ mod tests {
         for fit in [Fit::Inside, Fit::Cover, Fit::Fill, Fit::Contain, Fit::Outside] {
             for alpha in [false, true] {
                 let s = spec(Some(50), Some(50), fit);
-                let out = resize(photo(160, 90, alpha), &s).unwrap();
+                let out = resize(photo(160, 90, alpha), &s, &mut Report::default()).unwrap();
                 assert_eq!((out.width, out.height), out_dims(&s, 160, 90), "{fit:?}");
                 assert_eq!(out.data.len(), out.stride() * out.height as usize);
             }
@@ -336,7 +345,7 @@ mod tests {
                 data.extend_from_slice(if x < 8 { &[255, 0, 0, 255] } else { &[0, 255, 0, 0] });
             }
         }
-        let out = resize(Image::new(16, 8, 4, data), &spec(Some(4), None, Fit::Inside)).unwrap();
+        let out = resize(Image::new(16, 8, 4, data), &spec(Some(4), None, Fit::Inside), &mut Report::default()).unwrap();
         let edge = out.pixel(1, 1);
         assert!(edge[3] > 0 && edge[1] < 8, "green bled into {edge:?}");
     }
@@ -377,8 +386,24 @@ mod tests {
 
     #[test]
     fn contain_pads_transparent() {
-        let out = resize(photo(100, 50, true), &spec(Some(60), Some(60), Fit::Contain)).unwrap();
+        let out = resize(photo(100, 50, true), &spec(Some(60), Some(60), Fit::Contain), &mut Report::default()).unwrap();
         assert_eq!(out.pixel(0, 0)[3], 0);
         assert!(out.pixel(30, 30)[3] > 0);
+        let mut red = spec(Some(60), Some(60), Fit::Contain);
+        red.background = Some(Colour([255, 0, 0, 255]));
+        let out = resize(photo(100, 50, false), &red, &mut Report::default()).unwrap();
+        assert_eq!((out.channels, out.pixel(0, 0)), (3, &[255, 0, 0][..]));
+    }
+
+    #[test]
+    fn cover_crops_at_the_gravity_and_reports_the_offset() {
+        use crate::ops::gravity::Gravity;
+        let mut s = spec(Some(50), Some(50), Fit::Cover);
+        for (g, offset) in [(Gravity::Centre, (39, 0)), (Gravity::East, (77, 0)), (Gravity::NorthWest, (0, 0))] {
+            s.position = Position::Gravity(g);
+            let mut report = Report::default();
+            let out = resize(photo(160, 63, false), &s, &mut report).unwrap();
+            assert_eq!((out.width, out.height, report.crop_offset), (50, 50, Some(offset)), "{g:?}");
+        }
     }
 }

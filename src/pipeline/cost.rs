@@ -39,7 +39,7 @@ pub fn estimate(pipeline: &Pipeline, header: &Header, plan: &DecodePlan, options
     let decoded = plan.target.map_or((header.width, header.height), |t| (t.width, t.height));
     let turned = pipeline.auto_orient && header.orientation >= 5;
     let mut size = if turned { (decoded.1, decoded.0) } else { decoded };
-    if let Some(fused) = &plan.fused {
+    if let Some((fused, _)) = &plan.fused {
         size = fused.canvas;
     }
     let mut largest = bytes(decoded).max(bytes(size));

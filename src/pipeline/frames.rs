@@ -5,8 +5,7 @@
 
 use crate::error::Result;
 use crate::image::Image;
-use crate::limits::Deadline;
-use crate::ops::Op;
+use crate::ops::{Context, Op};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
@@ -26,14 +25,14 @@ impl Frame {
 pub fn each_frame(
     frames: impl IntoIterator<Item = Result<Frame>>,
     ops: &[Op],
-    deadline: Deadline,
+    cx: &mut Context,
     mut out: impl FnMut(Frame) -> Result<()>,
 ) -> Result<()> {
     for frame in frames {
         let Frame { mut image, delay_ms } = frame?;
         for op in ops {
-            deadline.check()?;
-            image = op.apply(image)?;
+            cx.deadline.check()?;
+            image = op.apply(image, cx)?;
         }
         out(Frame { image, delay_ms })?;
     }
@@ -44,6 +43,7 @@ pub fn each_frame(
 mod tests {
     use super::*;
     use crate::codecs::test_images::photo;
+    use crate::limits::Deadline;
     use crate::ops::{Fit, ResizeSpec};
     use std::cell::Cell;
 
@@ -59,7 +59,9 @@ mod tests {
         });
         let ops = [Op::Resize(ResizeSpec { width: Some(60), height: Some(60), fit: Fit::Cover, ..Default::default() }), Op::FlipH];
         let mut out = Vec::new();
-        each_frame(input, &ops, Deadline::NONE, |frame| {
+        let no_overlay = |_: &crate::ops::Overlay| unreachable!("no composite here");
+        let mut cx = Context { deadline: Deadline::NONE, overlay: &no_overlay, report: Default::default() };
+        each_frame(input, &ops, &mut cx, |frame| {
             assert_eq!(made.get(), out.len() + 1, "the next frame is decoded only after this one is handed on");
             out.push(frame);
             Ok(())
@@ -67,7 +69,7 @@ mod tests {
         .unwrap();
         assert_eq!(out.iter().map(|f| f.delay_ms).collect::<Vec<_>>(), [40, 90]);
         for (frame, source) in out.iter().zip([first, second]) {
-            let expected = ops.iter().fold(source, |image, op| op.apply(image).unwrap());
+            let expected = ops.iter().fold(source, |image, op| crate::ops::tests::apply(op, image).unwrap());
             assert_eq!(frame.image, expected);
             assert_eq!((frame.image.width, frame.image.height), (60, 60));
         }

@@ -4,14 +4,14 @@
 
 use super::Pipeline;
 use crate::codecs::{DecodeTarget, Header};
-use crate::ops::resize;
+use crate::ops::resize::{self, ResizeSpec};
 use crate::ops::Op;
 
 pub struct DecodePlan<'p> {
     /// What the decoder should deliver, in stored (not yet oriented) orientation.
     pub target: Option<DecodeTarget>,
     /// The fused resize, whose crop or padding still runs after orientation.
-    pub fused: Option<resize::ResizeGeometry>,
+    pub fused: Option<(resize::ResizeGeometry, &'p ResizeSpec)>,
     /// Operations left to run after decoding.
     pub rest: &'p [Op],
 }
@@ -25,7 +25,7 @@ pub fn plan<'p>(pipeline: &'p Pipeline, header: &Header) -> DecodePlan<'p> {
             if sw <= w && sh <= h {
                 let (tw, th) = if turned { (sh, sw) } else { (sw, sh) };
                 let target = DecodeTarget { width: tw, height: th, kernel: spec.kernel };
-                return DecodePlan { target: Some(target), fused: Some(p), rest };
+                return DecodePlan { target: Some(target), fused: Some((p, spec)), rest };
             }
         }
     }
@@ -61,14 +61,14 @@ mod tests {
         let cover = resize_first(500, Some(500), Fit::Cover);
         let plan = super::plan(&cover, &header(1));
         assert_eq!(plan.target.map(|t| (t.width, t.height)), Some((667, 500)));
-        assert_eq!(plan.fused.map(|f| f.canvas), Some((500, 500)));
+        assert_eq!(plan.fused.map(|f| f.0.canvas), Some((500, 500)));
     }
 
     #[test]
     fn leaves_upscales_and_other_first_ops_alone() {
         assert!(plan(&resize_first(8000, None, Fit::Inside), &header(1)).target.is_none());
         let mut p = Pipeline::default();
-        p.push(Op::Rotate(1));
+        p.push(Op::Rotate { degrees: 90 });
         p.push(Op::Resize(ResizeSpec { width: Some(100), ..Default::default() }));
         let plan = plan(&p, &header(1));
         assert!(plan.target.is_none());

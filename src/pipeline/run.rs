@@ -13,7 +13,9 @@ use crate::jobs::{self, MemoryGate};
 use crate::limits::Deadline;
 use crate::metadata::{self, exif};
 use crate::metrics::{self, lap, Metrics};
-use crate::ops::{geometry, resize, Op};
+use crate::image::Image;
+use crate::limits::Limits;
+use crate::ops::{self, geometry, resize, Op, Overlay};
 use crate::source::Source;
 
 pub struct Encoded {
@@ -100,7 +102,11 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     let (fused, rest) = if single { (plan.fused.as_ref(), plan.rest) } else { (None, &pipeline.ops[..]) };
     let costliest = branches.iter().map(|b| cost::estimate(&planning, &header, &plan, &b.options)).max().unwrap_or(0);
     let kept_copy = if single { 0 } else { plan.target.map_or(header.decoded_bytes(), |t| t.width as u64 * t.height as u64 * 4) };
-    let memory_estimate = costliest + kept_copy;
+    // Composite overlays are decoded when their operation runs; a corrupt one fails here,
+    // before the main image is decoded.
+    let all_ops = pipeline.ops.iter().chain(branches.iter().flat_map(|b| &b.ops));
+    let overlays = all_ops.map(Op::extra_bytes).sum::<Result<u64>>()?;
+    let memory_estimate = costliest + kept_copy + overlays;
     limits.check_memory(memory_estimate)?;
     let _reserved = gate.reserve(memory_estimate, deadline)?;
     let _busy = heap::busy();
@@ -120,14 +126,17 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     if pipeline.auto_orient {
         image = geometry::orient(image, header.orientation);
     }
-    if let Some(fused) = fused {
-        image = resize::finish(image, fused)?;
+    let overlay = |o: &Overlay| decode_overlay(o, limits, deadline);
+    let mut cx = ops::Context { deadline, overlay: &overlay, report: ops::Report::default() };
+    if let Some((geometry, spec)) = fused {
+        image = resize::finish(image, geometry, spec, &mut cx.report)?;
     }
     for op in rest {
         deadline.check()?;
-        image = op.apply(image)?;
+        image = op.apply(image, &mut cx)?;
     }
     let shared_ops_ms = lap(&mut clock);
+    let shared_report = cx.report;
 
     let mut outputs = Vec::with_capacity(branches.len());
     let mut shared = Some(image);
@@ -135,9 +144,10 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
         // The last branch takes the shared frame; the others work on a copy.
         let mut image = if i + 1 == branches.len() { shared.take().expect("frame kept until the last branch") } else { shared.clone().expect("frame kept") };
         let own_ops = if single { &[][..] } else { &branch.ops[..] };
+        cx.report = shared_report;
         for op in own_ops {
             deadline.check()?;
-            image = op.apply(image)?;
+            image = op.apply(image, &mut cx)?;
         }
         let (width_out, height_out) = (image.width, image.height);
         let ops_ms = shared_ops_ms + lap(&mut clock);
@@ -175,11 +185,39 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
             policy_violations: colour.violations.clone(),
             memory_estimate,
             tone_mapped: found.hdr,
+            crop_offset: cx.report.crop_offset,
+            trimmed: cx.report.trimmed,
             ..Metrics::default()
         };
         outputs.push(Encoded { data, metrics });
     }
     Ok(outputs)
+}
+
+/// A composite layer's pixels: its source decoded whole (sRGB, oriented) under the main
+/// image's limits and deadline, then its own operations.
+fn decode_overlay(overlay: &Overlay, limits: &Limits, deadline: Deadline) -> Result<Image> {
+    let source = &overlay.source;
+    let (header, found) = codecs::probe_with_metadata(source.bytes())?;
+    limits.check_dimensions(header.width, header.height)?;
+    let colour = metadata::colour_plan(&found, metadata::Keep::default(), limits);
+    let ctx = DecodeContext { target: None, deadline, profile: colour.profile.as_ref() };
+    let decoded = codecs::decode(source, &header, &ctx);
+    source.check_unchanged()?;
+    let mut image = decoded?;
+    if let Some(profile) = colour.profile.as_ref().filter(|_| colour.convert) {
+        profile.convert_to_srgb(&mut image)?;
+    }
+    if overlay.pipeline.auto_orient {
+        image = geometry::orient(image, header.orientation);
+    }
+    let nested = |o: &Overlay| decode_overlay(o, limits, deadline);
+    let mut cx = ops::Context { deadline, overlay: &nested, report: ops::Report::default() };
+    for op in &overlay.pipeline.ops {
+        deadline.check()?;
+        image = op.apply(image, &mut cx)?;
+    }
+    Ok(image)
 }
 
 #[cfg(test)]
@@ -200,7 +238,7 @@ mod tests {
         let input = png_input(120, 80);
         let mut p = Pipeline::default();
         p.push(Op::Resize(ResizeSpec { width: Some(60), height: Some(60), fit: Fit::Cover, ..Default::default() }));
-        p.push(Op::Rotate(1));
+        p.push(Op::Rotate { degrees: 90 });
         p.push(Op::Crop { x: 0, y: 0, width: 30, height: 20 });
         let out = run(&input, &p, &EncodeOptions::new(Format::Webp)).unwrap();
         let m = &out.metrics;

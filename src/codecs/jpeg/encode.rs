@@ -18,7 +18,7 @@ const ENCODE_BLOCK_ROWS: usize = 64;
 /// Progressive output is written by `finish`, which cannot be interrupted; the deadline is
 /// checked while scanlines go in.
 pub fn encode(image: Image, options: &EncodeOptions, deadline: Deadline) -> Result<Vec<u8>> {
-    let image = image.into_rgb();
+    let image = image.flatten(options.background);
     let quality = options.quality_or(85) as f32;
     guarded_encode(|| {
         let mut c = Compress::new(ColorSpace::JCS_RGB);

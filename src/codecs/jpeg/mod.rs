@@ -26,6 +26,7 @@ use libjpeg::{guarded, strict_error_mgr};
 const NAME: &str = "JPEG";
 const EXIF_PREFIX: &[u8] = b"Exif\0\0";
 const ICC_PREFIX: &[u8] = b"ICC_PROFILE\0";
+const APP0: u8 = 0xE0;
 const APP1: u8 = 0xE1;
 const APP2: u8 = 0xE2;
 const APP13: u8 = 0xED;
@@ -43,6 +44,25 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
             // A coding process libjpeg does not implement is named, not reported as damage.
             check_supported(marker, contents)?;
             decoder_bytes = if progressive { coefficient_bytes(contents) } else { 0 };
+            let channels = contents.get(5).copied().unwrap_or(3);
+            found.stored.progressive = progressive;
+            found.stored.bit_depth = contents.first().copied().unwrap_or(8);
+            found.stored.channels = channels;
+            found.stored.space = match channels {
+                1 => "b-w",
+                4 => "cmyk",
+                _ => "srgb",
+            };
+        }
+        if let (APP0, Some(&[units, x1, x2, ..])) = (marker, contents.strip_prefix(b"JFIF\0").and_then(|c| c.get(2..))) {
+            // Units 1: dots per inch, 2: per centimetre; 0 (an aspect ratio only) reads as
+            // 72, as libvips reads it.
+            let x = u16::from_be_bytes([x1, x2]) as f64;
+            found.stored.density = match units {
+                1 => Some(x as u32),
+                2 => Some((x * 2.54).round() as u32),
+                _ => Some(72),
+            };
         }
         match (marker, contents.strip_prefix(EXIF_PREFIX)) {
             (APP1, Some(tiff)) if found.exif.is_none() => found.exif = Some(tiff.to_vec()),
