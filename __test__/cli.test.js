@@ -173,6 +173,13 @@ test('converting a file in place works, and the saving is measured against the i
   assert.ok(r.stdout.includes(`${kB(before)} → ${kB(after)} (saved ${pct})`), r.stdout);
   const img = await decode(fs.readFileSync(file));
   assert.deepEqual([img.width, img.height, img.format], [200, 150, 'jpeg']);
+
+  // A batch into its own folder maps its inputs: each is refused, named, with what to do.
+  const batch = await run(path.dirname(file), '-o', path.dirname(file) + '/', '-f', 'jpeg');
+  assert.equal(batch.code, 0, 'photo.jpg -> photo.jpeg is not in place');
+  const again = await run(path.dirname(file), '-o', path.dirname(file) + '/', '-f', 'jpeg');
+  assert.equal(again.code, 1);
+  assert.match(again.stdout, /failed: .*photo\.jpeg {2}LAZY_OUTPUT_IS_INPUT {2}.*; pass another -o folder, or convert that one file with -o naming it/);
 });
 
 test('non-terminal progress lines are numbered as printed: the count only goes up', async () => {
@@ -275,6 +282,20 @@ test('--failOn takes sharp\'s levels; warning (what the decoders do) runs, the o
   const t = await run(cut, '-o', tmpPath('cli/failon/e.png'));
   assert.equal(t.code, 1);
   assert.match(t.stderr, /cut\.jpg: .*\(LAZY_CORRUPT_INPUT\)/);
+});
+
+test('an output path through a file: the error names the input and the output', async () => {
+  const blocker = tmpPath('cli/blocked/afile');
+  fs.mkdirSync(path.dirname(blocker), { recursive: true });
+  fs.writeFileSync(blocker, 'x');
+  const jpeg = await fixtures.jpeg();
+  const one = await run(jpeg, '-o', path.join(blocker, 'x.png'));
+  assert.equal(one.code, 1, one.stderr);
+  assert.match(one.stderr, /^lazy-image: .*photo\.jpg: cannot make the folder of .*afile\/x\.png: a part of that path is a file/);
+  const many = await run(jpeg, await fixtures.png(), '-o', path.join(blocker, 'sub') + '/', '-f', 'png');
+  assert.equal(many.code, 1, many.stderr);
+  assert.match(many.stderr, /afile\/sub\/.*\(LAZY_OUTPUT_WRITE\)/);
+  assert.doesNotMatch(many.stderr, /ENOTDIR/);
 });
 
 test('every error line of a batch names its file', async () => {

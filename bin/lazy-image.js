@@ -15,7 +15,7 @@ const { size, saved, conversionLine, fileError, hint } = require('../lib/cli/rep
 /** Input files: folders are expanded to the images directly inside them. */
 function expandInputs(inputs) {
   return inputs.flatMap((input) => {
-    const stat = fs.statSync(input, { throwIfNoEntry: false });
+    const stat = statOrNull(input);
     if (!stat || !stat.isDirectory()) return [input];
     return fs
       .readdirSync(input)
@@ -25,18 +25,28 @@ function expandInputs(inputs) {
   });
 }
 
+/** The file's stats, or null when there is nothing there (a missing path, or one through a file). */
+function statOrNull(p) {
+  try {
+    return fs.statSync(p);
+  } catch (err) {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+    throw err;
+  }
+}
+
 function endsWithSeparator(p) {
   return p.endsWith('/') || p.endsWith(path.sep);
 }
 
 function isFolder(p) {
-  return endsWithSeparator(p) || fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
+  return endsWithSeparator(p) || statOrNull(p)?.isDirectory() === true;
 }
 
 /** Whether `a` and `b` name the same existing file (links followed). */
 function sameFile(a, b) {
-  const sa = fs.statSync(a, { throwIfNoEntry: false });
-  const sb = fs.statSync(b, { throwIfNoEntry: false });
+  const sa = statOrNull(a);
+  const sb = statOrNull(b);
   return Boolean(sa && sb && sa.dev === sb.dev && sa.ino === sb.ino);
 }
 
@@ -64,7 +74,12 @@ async function convertOne(input, args, settings, out) {
     bytesIn = fs.statSync(input).size;
   }
   engine.apply(settings.recipe);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (e) {
+    const problem = e.code === 'EEXIST' || e.code === 'ENOTDIR' ? 'a part of that path is a file' : e.message;
+    throw Object.assign(new Error(`cannot make the folder of ${file}: ${problem}`), { code: e.code });
+  }
   const started = process.hrtime.bigint();
   const bytesOut = await engine.toFile(file, format, { quality: settings.quality });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -74,7 +89,7 @@ async function convertOne(input, args, settings, out) {
 
 /** `-o` for several inputs: an existing folder, or a path ending in a separator (created). */
 function checkOutputFolder(output, count) {
-  const stat = fs.statSync(output, { throwIfNoEntry: false });
+  const stat = statOrNull(output);
   if (stat && !stat.isDirectory()) {
     throw new UsageError(`-o ${output} is a file, but ${count} inputs need a folder; pass a folder (ending in / creates it)`);
   }
