@@ -296,7 +296,7 @@ export interface OutputWithMetrics {
   metrics: Metrics;
 }
 
-export type Input = Buffer | Uint8Array | ArrayBuffer;
+export type Input = Buffer | Uint8Array | ArrayBuffer | SharedArrayBuffer;
 
 /**
  * `resize(width, height?, fit?)`, `resize(width, height, { fit, kernel, withoutEnlargement })`, `resize(null, height, fit?)` or
@@ -480,7 +480,8 @@ export declare class ImageEngine {
 /** The operation methods of `ImageEngine` (see `Operations`). */
 export interface ImageEngine extends Operations {}
 
-export declare function inspect(input: Buffer | Uint8Array): ImageInfo;
+/** Header facts as stored (before orientation); takes what `ImageEngine.from` takes. */
+export declare function inspect(input: Input): ImageInfo;
 export declare function inspectFile(path: string | URL): ImageInfo;
 export declare function supportedInputFormats(): InputFormat[];
 export declare function supportedOutputFormats(): Exclude<OutputFormat, 'jpg'>[];

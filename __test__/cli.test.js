@@ -5,10 +5,13 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFile } = require('node:child_process');
+const { execFile, spawn } = require('node:child_process');
 const { fixtures, decode, tmpPath } = require('./helpers');
 
 const CLI = path.join(__dirname, '..', 'bin', 'lazy-image.js');
+const SAMPLE = path.join(__dirname, '..', 'examples', 'sample.jpg');
+const HIDE_CURSOR = '\x1B[?25l';
+const SHOW_CURSOR = '\x1B[?25h';
 
 function run(...args) {
   return new Promise((resolve) => {
@@ -50,7 +53,7 @@ test('a folder of inputs runs a batch with progress lines and a summary; a failu
   fs.copyFileSync(await fixtures.png(), path.join(src, 'b.png'));
   fs.writeFileSync(path.join(src, 'broken.jpg'), fs.readFileSync(await fixtures.jpeg()).subarray(0, 500));
   fs.writeFileSync(path.join(src, 'notes.txt'), 'not an image');
-  const out = tmpPath('cli/batch-out');
+  const out = tmpPath('cli/batch-out/');
   const r = await run(src, '-o', out, '-f', 'png', '-r', '100', '-c', '2');
   assert.equal(r.code, 1, 'one input failed');
   assert.match(r.stdout, /3 files: 2 converted, 1 failed/);
@@ -81,7 +84,7 @@ test('a folder whose first file is empty or missing: only that file fails, and i
   fs.writeFileSync(path.join(src, 'a-empty.jpg'), '');
   fs.copyFileSync(await fixtures.jpeg(), path.join(src, 'b.jpg'));
   fs.copyFileSync(await fixtures.png(), path.join(src, 'c.png'));
-  const out = tmpPath('cli/bad-first-out');
+  const out = tmpPath('cli/bad-first-out/');
   const r = await run(src, '-o', out, '-f', 'webp', '-r', '100');
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /3 files: 2 converted, 1 failed/);
@@ -95,7 +98,7 @@ test('a folder whose first file is empty or missing: only that file fails, and i
 
   // A missing first input named on the command line fails its own entry too.
   const missing = path.join(src, '0-missing.jpg');
-  const m = await run(missing, path.join(src, 'b.jpg'), '-o', tmpPath('cli/missing-first-out'), '-f', 'png', '--preset', 'thumbnail');
+  const m = await run(missing, path.join(src, 'b.jpg'), '-o', tmpPath('cli/missing-first-out/'), '-f', 'png', '--preset', 'thumbnail');
   assert.equal(m.code, 1, m.stderr);
   assert.match(m.stdout, /2 files: 1 converted, 1 failed/);
   assert.match(m.stdout, /failed: .*0-missing\.jpg {2}LAZY_FILE_NOT_FOUND/);
@@ -108,4 +111,205 @@ test('a folder whose first file is empty or missing: only that file fails, and i
   assert.match(single.stderr, /a-empty\.jpg: .*\(LAZY_EMPTY_INPUT\)/);
   // Bad flag values are usage errors before any input is opened.
   assert.equal((await run(src, '-o', out, '-f', 'webp', '-r', '0')).code, 2);
+});
+
+test('the output extension and -f / --preset must agree, unless --force-format', async () => {
+  const jpeg = await fixtures.jpeg();
+  const png = tmpPath('cli/agree/o.png');
+  const r = await run(jpeg, '-o', png, '-f', 'webp');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /o\.png has the extension of png but -f webp asks for webp; rename the output or pass --force-format/);
+  assert.equal(fs.existsSync(png), false, 'nothing written');
+  const preset = await run(jpeg, '-o', png, '--preset', 'avatar');
+  assert.equal(preset.code, 2);
+  assert.match(preset.stderr, /o\.png has the extension of png but --preset avatar asks for webp/);
+  const noExt = await run(jpeg, '-o', tmpPath('cli/agree/o'), '-f', 'png');
+  assert.equal(noExt.code, 2);
+  assert.match(noExt.stderr, /o has no extension but -f png asks for png/);
+  // .jpg and -f jpeg (or jpg) agree; a preset with a matching -f agrees.
+  assert.equal((await run(jpeg, '-o', tmpPath('cli/agree/o.jpg'), '-f', 'jpeg')).code, 0);
+  assert.equal((await run(jpeg, '-o', tmpPath('cli/agree/o2.jpeg'), '-f', 'jpg')).code, 0);
+  assert.equal((await run(jpeg, '-o', png, '--preset', 'avatar', '-f', 'png')).code, 0);
+  assert.equal((await decode(fs.readFileSync(png))).format, 'png');
+  // Forced: the file holds what -f asked for, whatever its name says.
+  const forced = tmpPath('cli/agree/forced.png');
+  const f = await run(jpeg, '-o', forced, '-f', 'webp', '--force-format');
+  assert.equal(f.code, 0, f.stderr);
+  assert.equal((await decode(fs.readFileSync(forced))).format, 'webp');
+  assert.equal((await run(jpeg, '-o', forced, '--force-format')).code, 2, '--force-format needs a format');
+});
+
+test('-o for several inputs is an existing folder or ends with /; a file name is refused, not made a folder', async () => {
+  const [jpeg, png] = [await fixtures.jpeg(), await fixtures.png()];
+  const many = tmpPath('cli/many/many.webp');
+  const r = await run(jpeg, png, '-o', many, '-f', 'webp');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /-o .*many\.webp does not exist, and 2 inputs need a folder; write .*many\.webp\/ to create it/);
+  assert.equal(fs.existsSync(many), false, 'no folder called many.webp');
+  // An existing file is refused too.
+  fs.mkdirSync(path.dirname(many), { recursive: true });
+  fs.writeFileSync(many, 'x');
+  const file = await run(jpeg, png, '-o', many, '-f', 'webp');
+  assert.equal(file.code, 2);
+  assert.match(file.stderr, /many\.webp is a file, but 2 inputs need a folder/);
+  // A trailing separator creates the folder; an existing folder is used as it is.
+  const made = tmpPath('cli/many/made') + '/';
+  assert.equal((await run(jpeg, png, '-o', made, '-f', 'webp')).code, 0);
+  assert.deepEqual(fs.readdirSync(made).sort(), ['photo-2.webp', 'photo.webp']);
+  assert.equal((await run(jpeg, png, '-o', made.slice(0, -1), '-f', 'png')).code, 0);
+});
+
+test('converting a file in place works, and the saving is measured against the input as it was', async () => {
+  const file = tmpPath('cli/in-place/photo.jpg');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.copyFileSync(SAMPLE, file);
+  const before = fs.statSync(file).size;
+  const r = await run(file, '-o', file, '-r', '200');
+  assert.equal(r.code, 0, r.stderr);
+  const after = fs.statSync(file).size;
+  assert.ok(after < before / 4, `${after} < ${before} / 4`);
+  const kB = (n) => `${(n / 1e3).toFixed(1)} kB`;
+  const pct = `${(100 * (1 - after / before)).toFixed(1)} %`;
+  assert.ok(r.stdout.includes(`${kB(before)} → ${kB(after)} (saved ${pct})`), r.stdout);
+  const img = await decode(fs.readFileSync(file));
+  assert.deepEqual([img.width, img.height, img.format], [200, 150, 'jpeg']);
+
+  // A batch into its own folder maps its inputs: each is refused, named, with what to do.
+  const batch = await run(path.dirname(file), '-o', path.dirname(file) + '/', '-f', 'jpeg');
+  assert.equal(batch.code, 0, 'photo.jpg -> photo.jpeg is not in place');
+  const again = await run(path.dirname(file), '-o', path.dirname(file) + '/', '-f', 'jpeg');
+  assert.equal(again.code, 1);
+  assert.match(again.stdout, /failed: .*photo\.jpeg {2}LAZY_OUTPUT_IS_INPUT {2}.*; pass another -o folder, or convert that one file with -o naming it/);
+});
+
+test('non-terminal progress lines are numbered as printed: the count only goes up', async () => {
+  const { progressDisplay } = require('../lib/cli/progress');
+  let text = '';
+  const stream = { isTTY: false, write: (s) => (text += s) };
+  const p = progressDisplay(3, stream);
+  // Reports may arrive out of their `done` order.
+  p.update({ done: 2, total: 3, source: 'b.jpg', success: true });
+  p.update({ done: 1, total: 3, source: 'a.jpg', success: false, code: 'LAZY_CORRUPT_INPUT' });
+  p.update({ done: 3, total: 3, source: 'c.jpg', success: true });
+  p.stop();
+  assert.equal(text, '[1/3] ok b.jpg\n[2/3] LAZY_CORRUPT_INPUT a.jpg\n[3/3] ok c.jpg\n');
+
+  const src = tmpPath('cli/order-in');
+  fs.mkdirSync(src, { recursive: true });
+  for (let i = 1; i <= 11; i++) fs.copyFileSync(i % 3 ? await fixtures.jpeg() : SAMPLE, path.join(src, `p${String(i).padStart(2, '0')}.jpg`));
+  const r = await run(src, '-o', tmpPath('cli/order-out/'), '-f', 'webp', '-c', '3');
+  assert.equal(r.code, 0, r.stderr);
+  const numbers = r.stderr.trim().split('\n').map((l) => Number(/^\[(\d+)\/11\] ok /.exec(l)[1]));
+  assert.deepEqual(numbers, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+});
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`); resolves to its output and exit code. */
+function onTerminal(args, { signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const command = `echo "PID $$"; exec ${[process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ')}`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let sent = false;
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const pid = /PID (\d+)/.exec(output);
+      // Signalled once the bar has hidden the cursor and counted a file.
+      if (signal && !sent && pid && output.includes(HIDE_CURSOR) && / [1-9]\d*\/\d+ files/.test(output)) {
+        sent = true;
+        process.kill(Number(pid[1]), signal);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output, sent }));
+  });
+}
+
+const hasScript = require('node:child_process').spawnSync('script', ['--version']).status === 0;
+
+test('the terminal bar shows the count, the failures and an ETA, and gives the cursor back', { skip: !hasScript && 'no script(1)' }, async () => {
+  const src = tmpPath('cli/tty-in');
+  fs.mkdirSync(src, { recursive: true });
+  fs.copyFileSync(await fixtures.jpeg(), path.join(src, 'a.jpg'));
+  fs.writeFileSync(path.join(src, 'b-broken.jpg'), fs.readFileSync(await fixtures.jpeg()).subarray(0, 300));
+  const r = await onTerminal([src, '-o', tmpPath('cli/tty-out/'), '-f', 'png']);
+  assert.equal(r.code, 1, r.output);
+  assert.match(r.output, /2\/2 files \| 1 failed \| ETA \d+s \|/);
+  assert.ok(r.output.lastIndexOf(SHOW_CURSOR) > r.output.lastIndexOf(HIDE_CURSOR), 'cursor shown again');
+  assert.match(r.output, /failed: .*b-broken\.jpg {2}LAZY_CORRUPT_INPUT/);
+});
+
+for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  test(`${signal} during the bar shows the cursor again and exits with ${status}`, { skip: !hasScript && 'no script(1)' }, async () => {
+    const src = tmpPath(`cli/${signal}-in`);
+    fs.mkdirSync(src, { recursive: true });
+    for (let i = 0; i < 12; i++) fs.copyFileSync(SAMPLE, path.join(src, `p${i}.jpg`));
+    const r = await onTerminal([src, '-o', tmpPath(`cli/${signal}-out/`), '-f', 'avif', '-c', '1'], { signal });
+    assert.ok(r.sent, r.output);
+    assert.equal(r.code, status, r.output);
+    const hidden = r.output.lastIndexOf(HIDE_CURSOR);
+    assert.ok(hidden >= 0 && r.output.indexOf(SHOW_CURSOR, hidden) > hidden, 'cursor shown after it was hidden');
+    assert.match(r.output, new RegExp(`interrupted by ${signal} after \\d+/12 files`));
+  });
+}
+
+test('--max-pixels refuses larger inputs, naming the file and the flag', async () => {
+  const jpeg = await fixtures.jpeg(); // 320x240 = 76800 pixels
+  const r = await run(jpeg, '-o', tmpPath('cli/max/small.png'), '--max-pixels', '76799');
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /photo\.jpg: image of 320x240 exceeds .*76799 pixels; --max-pixels raises the pixel limit .*\(LAZY_LIMIT_EXCEEDED\)/);
+  assert.equal((await run(jpeg, '-o', tmpPath('cli/max/ok.png'), '--max-pixels', '76800')).code, 0);
+  const batch = await run(jpeg, await fixtures.png(), '-o', tmpPath('cli/max/out/'), '-f', 'png', '--max-pixels', '1000');
+  assert.equal(batch.code, 1);
+  assert.match(batch.stdout, /failed: .*photo\.jpg {2}LAZY_LIMIT_EXCEEDED {2}.*--max-pixels/);
+  assert.equal((await run(jpeg, '-o', tmpPath('cli/max/x.png'), '--max-pixels', 'lots')).code, 2);
+});
+
+test('--failOn takes sharp\'s levels; warning (what the decoders do) runs, the others say they are not supported yet', async () => {
+  const jpeg = await fixtures.jpeg();
+  assert.equal((await run(jpeg, '-o', tmpPath('cli/failon/a.png'), '--failOn', 'warning')).code, 0);
+  assert.equal((await run(jpeg, '-o', tmpPath('cli/failon/b.png'), '--fail-on', 'warning')).code, 0);
+  for (const level of ['none', 'truncated', 'error']) {
+    const r = await run(jpeg, '-o', tmpPath('cli/failon/c.png'), '--failOn', level);
+    assert.equal(r.code, 2, level);
+    assert.match(r.stderr, new RegExp(`--failOn ${level} is not supported yet`));
+  }
+  const bad = await run(jpeg, '-o', tmpPath('cli/failon/d.png'), '--failOn', 'sometimes');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--failOn needs one of none, truncated, error, warning, got 'sometimes'/);
+  // A truncated file fails under the default, named.
+  const cut = tmpPath('cli/failon/cut.jpg');
+  fs.writeFileSync(cut, fs.readFileSync(jpeg).subarray(0, 2000));
+  const t = await run(cut, '-o', tmpPath('cli/failon/e.png'));
+  assert.equal(t.code, 1);
+  assert.match(t.stderr, /cut\.jpg: .*\(LAZY_CORRUPT_INPUT\)/);
+});
+
+test('an output path through a file: the error names the input and the output', async () => {
+  const blocker = tmpPath('cli/blocked/afile');
+  fs.mkdirSync(path.dirname(blocker), { recursive: true });
+  fs.writeFileSync(blocker, 'x');
+  const jpeg = await fixtures.jpeg();
+  const one = await run(jpeg, '-o', path.join(blocker, 'x.png'));
+  assert.equal(one.code, 1, one.stderr);
+  assert.match(one.stderr, /^lazy-image: .*photo\.jpg: cannot make the folder of .*afile\/x\.png: a part of that path is a file/);
+  const many = await run(jpeg, await fixtures.png(), '-o', path.join(blocker, 'sub') + '/', '-f', 'png');
+  assert.equal(many.code, 1, many.stderr);
+  assert.match(many.stderr, /afile\/sub\/.*\(LAZY_OUTPUT_WRITE\)/);
+  assert.doesNotMatch(many.stderr, /ENOTDIR/);
+});
+
+test('every error line of a batch names its file', async () => {
+  const src = tmpPath('cli/named-in');
+  fs.mkdirSync(src, { recursive: true });
+  fs.copyFileSync(await fixtures.jpeg(), path.join(src, 'good.jpg'));
+  fs.writeFileSync(path.join(src, 'cut.jpg'), fs.readFileSync(await fixtures.jpeg()).subarray(0, 700));
+  fs.writeFileSync(path.join(src, 'empty.png'), '');
+  const r = await run(src, path.join(src, 'gone.jpg'), '-o', tmpPath('cli/named-out/'), '-f', 'webp');
+  assert.equal(r.code, 1);
+  const failures = r.stdout.split('\n').filter((l) => l.startsWith('failed: '));
+  assert.equal(failures.length, 3, r.stdout);
+  for (const name of ['cut.jpg', 'empty.png', 'gone.jpg']) {
+    assert.equal(failures.filter((l) => l.includes(name)).length, 1, `${name} named: ${r.stdout}`);
+    assert.ok(r.stderr.split('\n').some((l) => !/ ok /.test(l) && l.includes(name)), `${name} in the progress lines`);
+  }
 });

@@ -40,7 +40,9 @@ test('npm pack ships the JS, the types, the loader and the CLI, nothing else', (
   const files = report.files.map((f) => f.path).sort();
   const expected = [
     'LICENSE', 'README.md', 'bin/lazy-image.js', 'index.d.ts', 'index.js', 'index.mjs',
-    ...fs.readdirSync(path.join(ROOT, 'lib')).map((f) => `lib/${f}`),
+    ...fs.readdirSync(path.join(ROOT, 'lib'), { recursive: true })
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => `lib/${f.split(path.sep).join('/')}`),
     'native.d.ts', 'native.js', 'package.json',
   ].sort();
   assert.deepEqual(files, expected);
@@ -56,5 +58,25 @@ test('every target has a platform package the loader can find', () => {
     assert.equal(platform.version, pkg.version, `${dir}: version follows the main package`);
     assert.deepEqual(platform.files, [`${pkg.napi.binaryName}.${dir}.node`]);
     assert.ok(loader.includes(`require('${platform.name}')`), `native.js loads ${platform.name}`);
+  }
+});
+
+test('without an addon for this platform, loading says so in one sentence naming the platform', () => {
+  const os = require('node:os');
+  // The package as published (the JS, no addon beside it), outside this repository.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lazy-image-bare-'));
+  try {
+    for (const f of ['index.js', 'index.mjs', 'native.js', 'package.json']) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+    fs.cpSync(path.join(ROOT, 'lib'), path.join(dir, 'lib'), { recursive: true });
+    const script = "try { require('./index.js'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }";
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+    const { code, message } = JSON.parse(out);
+    const triple = `${process.platform}-${process.arch}${process.platform === 'linux' ? '-gnu' : process.platform === 'win32' ? '-msvc' : ''}`;
+    assert.equal(code, 'LAZY_NO_PREBUILT', message);
+    assert.ok(message.startsWith(`lazy-image has no prebuilt addon for ${triple} `), message);
+    assert.match(message, /build it from a git clone/);
+    assert.equal(message.split(/\.\s/).length, 1, 'one sentence');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -87,6 +87,15 @@ async function usage(): Promise<void> {
   const { data, metrics } = await ImageEngine.fromBytes(new Uint8Array(same)).toBufferWithMetrics('avif');
   const m: Metrics = metrics;
   const info: ImageInfo = inspect(data);
+  // inspect takes what from() takes.
+  const fromArrayBuffer: ImageInfo = inspect(new Uint8Array(data).buffer);
+  const fromShared: ImageInfo = inspect(new SharedArrayBuffer(16));
+  ImageEngine.from(new SharedArrayBuffer(16));
+  // @ts-expect-error a string is a path: inspectFile, not inspect
+  inspect('photo.jpg');
+  // @ts-expect-error not image bytes
+  inspect(new Uint16Array(4));
+  console.log(fromArrayBuffer.width, fromShared.width);
   const file: ImageInfo = inspectFile(new URL('file:///tmp/a.png'));
   const dims: { width: number; height: number } = engine.dimensions();
   const formats: string[] = supportedOutputFormats();

@@ -13,10 +13,11 @@ const { addOperationMethods, recordStep, NATIVE } = require('./operations');
 const { stepsOfRecipe } = require('./recipe');
 const { runBatch } = require('./batch');
 
-function toBytes(input) {
+/** The encoded bytes `from()` and `inspect()` take, as a Buffer over the caller's memory. */
+function toBytes(input, what = 'input') {
   // A Proxy passes Buffer.isBuffer but not the native side's checks: refused here, coded.
   if (types.isProxy(input)) {
-    throw typeError('input must be the Buffer itself, got a Proxy: pass the Buffer (or Uint8Array, ArrayBuffer) it wraps');
+    throw typeError(`${what} must be the Buffer itself, got a Proxy: pass the Buffer (or Uint8Array, ArrayBuffer) it wraps`);
   }
   if (types.isUint8Array(input)) {
     if (Buffer.isBuffer(input)) return input;
@@ -27,7 +28,7 @@ function toBytes(input) {
   const hint = types.isArrayBufferView(input)
     ? '; for another view, pass new Uint8Array(view.buffer, view.byteOffset, view.byteLength)'
     : '';
-  throw typeError(`input must be a Buffer, Uint8Array, ArrayBuffer or SharedArrayBuffer, got ${v.describe(input)}${hint}`);
+  throw typeError(`${what} must be a Buffer, Uint8Array, ArrayBuffer or SharedArrayBuffer, got ${v.describe(input)}${hint}`);
 }
 
 /** `(options)` in place of `(format, options)`: the format left out. */
@@ -237,4 +238,4 @@ class ImageEngine {
   }
 }
 
-module.exports = { ImageEngine, outputArgs };
+module.exports = { ImageEngine, outputArgs, toBytes };
