@@ -40,9 +40,7 @@ test('npm pack ships the JS, the types, the loader and the CLI, nothing else', (
   const files = report.files.map((f) => f.path).sort();
   const expected = [
     'LICENSE', 'README.md', 'bin/lazy-image.js', 'index.d.ts', 'index.js', 'index.mjs',
-    ...fs.readdirSync(path.join(ROOT, 'lib'), { recursive: true })
-      .filter((f) => f.endsWith('.js'))
-      .map((f) => `lib/${f.split(path.sep).join('/')}`),
+    ...fs.readdirSync(path.join(ROOT, 'lib'), { recursive: true }).filter((f) => fs.statSync(path.join(ROOT, 'lib', f)).isFile()).map((f) => `lib/${f.split(path.sep).join('/')}`),
     'native.d.ts', 'native.js', 'package.json',
   ].sort();
   assert.deepEqual(files, expected);

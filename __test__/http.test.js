@@ -1,0 +1,344 @@
+'use strict';
+// lazy-image/http over a real server on 127.0.0.1 and real fetch: format negotiation,
+// caching (ETag/304, LRU bound, coalescing), allow-lists, path confinement and the status
+// code of every failure. Outputs are decoded with sharp, an independent decoder.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { createImageHandler, negotiate } = require('lazy-image/http');
+const { sharp } = require('./helpers');
+const { listen, rawGet, get, freshDir, imageFolders, filesUnder } = require('./serving');
+
+const CHROME_ACCEPT = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
+
+let folders;
+test.before(async () => {
+  folders = await imageFolders();
+});
+
+async function serve(options) {
+  const handler = createImageHandler({ root: folders.root, ...options });
+  const server = await listen(handler);
+  return { handler, ...server };
+}
+
+async function jsonError(res) {
+  assert.match(res.headers.get?.('content-type') ?? res.headers['content-type'], /^application\/json/);
+  return JSON.parse(res.body.toString('utf8')).error;
+}
+
+test('Accept decides the format: avif, then webp, else the source format; Vary: Accept; sharp decodes each at the asked width', async (t) => {
+  const s = await serve({ cacheDir: freshDir('cache'), widths: [320, 640] });
+  t.after(s.close);
+  const cases = [
+    [CHROME_ACCEPT, 'image/avif', 'heif'],
+    ['image/webp,*/*', 'image/webp', 'webp'],
+    ['image/avif;q=0,image/webp;q=0.9', 'image/webp', 'webp'],
+    ['image/webp;q=0.5,image/avif;q=0.8', 'image/avif', 'heif'],
+    ['*/*', 'image/jpeg', 'jpeg'],
+    ['image/*', 'image/jpeg', 'jpeg'],
+    ['', 'image/jpeg', 'jpeg'],
+  ];
+  for (const [accept, type, sharpFormat] of cases) {
+    const res = await get(`${s.url}/photo.jpg?w=640`, accept ? { accept } : {});
+    assert.equal(res.status, 200, accept);
+    assert.equal(res.headers.get('content-type'), type, accept);
+    assert.equal(res.headers.get('vary'), 'Accept');
+    assert.equal(Number(res.headers.get('content-length')), res.body.length);
+    const meta = await sharp(res.body).metadata();
+    assert.equal(meta.format, sharpFormat, accept);
+    assert.equal(meta.width, 640);
+    assert.equal(meta.height, 480);
+  }
+  // An explicit format is not negotiated: no Vary.
+  const png = await get(`${s.url}/photo.jpg?w=320&f=png`, { accept: CHROME_ACCEPT });
+  assert.equal(png.headers.get('content-type'), 'image/png');
+  assert.equal(png.headers.get('vary'), null);
+  assert.deepEqual([(await sharp(png.body).metadata()).format, (await sharp(png.body).metadata()).width], ['png', 320]);
+  // The unit under the handler agrees.
+  assert.equal(negotiate('image/webp, image/avif', ['avif', 'webp']), 'avif');
+  assert.equal(negotiate('image/*,*/*', ['avif', 'webp']), null);
+});
+
+test('a client that takes neither AVIF nor WebP gets JPEG for a WebP source and PNG for a PNG source', async (t) => {
+  const s = await serve({ widths: [200, 400] });
+  t.after(s.close);
+  const webp = await get(`${s.url}/sub/photo.webp?w=400`, { accept: 'image/jpeg,image/png,*/*' });
+  assert.equal(webp.headers.get('content-type'), 'image/jpeg');
+  assert.deepEqual([(await sharp(webp.body).metadata()).format, (await sharp(webp.body).metadata()).width], ['jpeg', 400]);
+  const same = await get(`${s.url}/sub/photo.webp?w=400`, { accept: 'image/webp' });
+  assert.equal(same.headers.get('content-type'), 'image/webp');
+  const png = await get(`${s.url}/alpha.png?w=200`, { accept: '*/*' });
+  const meta = await sharp(png.body).metadata();
+  assert.deepEqual([png.headers.get('content-type'), meta.format, meta.width, meta.hasAlpha], ['image/png', 'png', 200, true]);
+});
+
+test('ETag and If-None-Match give 304 without a body; Cache-Control from the options; HEAD has headers only', async (t) => {
+  const s = await serve({ cacheDir: freshDir('cache'), widths: [320], cacheControl: 'public, max-age=60' });
+  t.after(s.close);
+  const first = await get(`${s.url}/photo.jpg?w=320`, { accept: 'image/webp' });
+  const etag = first.headers.get('etag');
+  assert.match(etag, /^"[0-9a-f]{40}"$/);
+  assert.equal(first.headers.get('cache-control'), 'public, max-age=60');
+  assert.equal(first.headers.get('x-image-cache'), 'MISS');
+  const again = await get(`${s.url}/photo.jpg?w=320`, { accept: 'image/webp', 'if-none-match': etag });
+  assert.equal(again.status, 304);
+  assert.equal(again.body.length, 0);
+  assert.equal(again.headers.get('etag'), etag);
+  assert.equal(again.headers.get('vary'), 'Accept');
+  const weak = await get(`${s.url}/photo.jpg?w=320`, { accept: 'image/webp', 'if-none-match': `"other", W/${etag}` });
+  assert.equal(weak.status, 304);
+  // Another negotiated format is another entity.
+  const avif = await get(`${s.url}/photo.jpg?w=320`, { accept: 'image/avif', 'if-none-match': etag });
+  assert.equal(avif.status, 200);
+  assert.notEqual(avif.headers.get('etag'), etag);
+  const hit = await get(`${s.url}/photo.jpg?w=320`, { accept: 'image/webp' });
+  assert.equal(hit.headers.get('x-image-cache'), 'HIT');
+  assert.deepEqual(hit.body, first.body);
+  const head = await fetch(`${s.url}/photo.jpg?w=320`, { method: 'HEAD', headers: { accept: 'image/webp' } });
+  assert.equal(head.status, 200);
+  assert.equal(Number(head.headers.get('content-length')), first.body.length);
+  assert.equal((await head.arrayBuffer()).byteLength, 0);
+  const post = await fetch(`${s.url}/photo.jpg?w=320`, { method: 'POST' });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  const st = s.handler.stats();
+  assert.equal(st.conversions, 2);
+  assert.equal(st.notModified, 2);
+});
+
+test('values outside the allow-lists, unknown or repeated keys and q=auto are 400 with a coded JSON body; presets work', async (t) => {
+  const s = await serve({ widths: [64, 128], qualities: [50, 80], presets: { card: { width: 128, height: 64, fit: 'cover', quality: 50 } } });
+  t.after(s.close);
+  const refused = {
+    'w=100': 'LAZY_OUT_OF_RANGE',
+    'w=64.5': 'LAZY_INVALID_ARGUMENT',
+    'w=-64': 'LAZY_INVALID_ARGUMENT',
+    'w=0064': 'LAZY_INVALID_ARGUMENT',
+    'w=64&q=75': 'LAZY_OUT_OF_RANGE',
+    'w=64&q=auto': 'LAZY_OUT_OF_RANGE',
+    'w=64&f=gif': 'LAZY_OUT_OF_RANGE',
+    'w=64&fit=cover': 'LAZY_INVALID_ARGUMENT',
+    'w=64&h=64&fit=squash': 'LAZY_OUT_OF_RANGE',
+    'w=64&width=64': 'LAZY_INVALID_ARGUMENT',
+    'w=64&w=128': 'LAZY_INVALID_ARGUMENT',
+    'preset=card&w=64': 'LAZY_INVALID_ARGUMENT',
+    'preset=nope': 'LAZY_OUT_OF_RANGE',
+  };
+  for (const [query, code] of Object.entries(refused)) {
+    const res = await get(`${s.url}/photo.jpg?${query}`);
+    assert.equal(res.status, 400, query);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    const error = await jsonError(res);
+    assert.equal(error.code, code, query);
+    assert.ok(error.message.length > 10, query);
+  }
+  assert.match((await jsonError(await get(`${s.url}/photo.jpg?w=100`))).message, /64, 128/);
+  assert.match((await jsonError(await get(`${s.url}/photo.jpg?q=auto`))).message, /not supported/);
+  assert.equal(s.handler.stats().conversions, 0);
+  const card = await get(`${s.url}/photo.jpg?preset=card&f=webp`);
+  const meta = await sharp(card.body).metadata();
+  assert.deepEqual([card.status, meta.format, meta.width, meta.height], [200, 'webp', 128, 64]);
+  const ok = await get(`${s.url}/photo.jpg?w=128&h=128&fit=cover&q=80&f=jpg`);
+  assert.deepEqual([ok.status, ok.headers.get('content-type'), (await sharp(ok.body).metadata()).height], [200, 'image/jpeg', 128]);
+});
+
+test('nothing outside root is served: dot segments (encoded too), absolute paths, backslashes, NUL, symlinks out', async (t) => {
+  const s = await serve({ cacheDir: freshDir('cache'), widths: [64] });
+  t.after(s.close);
+  const attempts = [
+    '/..%2f..%2fetc/passwd',
+    '/..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd?w=64',
+    '/%2e%2e/outside/secret.jpg',
+    '/%2E%2E/outside/passwd',
+    '/%2e%2e%2foutside%2fsecret.jpg',
+    '/../outside/secret.jpg',
+    '/sub/../../outside/secret.jpg',
+    '/sub/%2e%2e/%2e%2e/outside/secret.jpg?w=64',
+    '/./photo.jpg',
+    '//etc/passwd',
+    '/%2fetc%2fpasswd',
+    `/${encodeURIComponent(path.join(folders.outside, 'secret.jpg'))}`,
+    `${path.join(folders.outside, 'secret.jpg')}`.replace(/^\/?/, '/'),
+    'http://127.0.0.1/../outside/secret.jpg',
+    '/photo.jpg%00.png',
+    '/photo.jpg%00',
+    '/..\\outside\\secret.jpg',
+    '/%5c..%5coutside%5csecret.jpg',
+    '/sub%5c..%5c..%5coutside%5csecret.jpg',
+    '/C:%5cWindows%5cwin.ini',
+    '/escape.jpg',
+    '/escape.jpg?w=64',
+    '/linkdir/secret.jpg',
+    '/linkdir/passwd',
+    '/.hidden.jpg',
+    '/%2ehidden.jpg',
+    '/%ff%fe',
+    '/sub/',
+    '/sub',
+  ];
+  for (const target of attempts) {
+    const res = await rawGet(s.port, target);
+    assert.ok(res.status === 400 || res.status === 404, `${target} → ${res.status}`);
+    assert.match(res.headers['content-type'], /^application\/json/, target);
+    const body = res.body.toString('latin1');
+    assert.ok(!body.includes('SECRET-MARKER') && !body.includes(folders.base), `${target} leaks: ${body}`);
+    assert.ok(!res.body.includes(folders.secret.subarray(0, 64)), target);
+  }
+  assert.equal(s.handler.stats().conversions, 0, 'nothing outside root was converted');
+  // A symlink that stays inside root is followed.
+  const inside = await rawGet(s.port, '/inside.jpg?w=64', { accept: 'image/webp' });
+  assert.equal(inside.status, 200);
+  assert.equal((await sharp(inside.body).metadata()).width, 64);
+  assert.deepEqual(filesUnder(s.handler === null ? '' : folders.outside).map((f) => f.name).sort(), ['passwd', 'secret.jpg']);
+});
+
+test('bad input is 422 with the engine code, limits 413, timeouts 504, a full queue 503; no partial cache file; the server lives on', async (t) => {
+  const cacheDir = freshDir('cache');
+  const s = await serve({ cacheDir, widths: [64, 128, 256, 384, 640] });
+  t.after(s.close);
+  const broken = await get(`${s.url}/broken.jpg?w=64`, { accept: 'image/webp' });
+  assert.equal(broken.status, 422);
+  assert.equal((await jsonError(broken)).code, 'LAZY_CORRUPT_INPUT');
+  const garbage = await get(`${s.url}/garbage.jpg?w=64`, { accept: 'image/webp' });
+  assert.equal(garbage.status, 422);
+  const error = await jsonError(garbage);
+  assert.equal(error.code, 'LAZY_UNSUPPORTED_FORMAT');
+  assert.ok(!error.message.includes(folders.root), error.message);
+  // Negotiation fails too, so the source's header is read first: the same code.
+  assert.equal((await jsonError(await get(`${s.url}/garbage.jpg?w=64`))).code, 'LAZY_UNSUPPORTED_FORMAT');
+  assert.equal((await get(`${s.url}/missing.jpg?w=64`)).status, 404);
+  assert.deepEqual(filesUnder(cacheDir), [], 'nothing cached for failures');
+
+  const limited = await serve({ widths: [64], limits: { maxPixels: 1000 } });
+  t.after(limited.close);
+  const big = await get(`${limited.url}/photo.jpg?w=64`, { accept: 'image/webp' });
+  assert.deepEqual([big.status, (await jsonError(big)).code], [413, 'LAZY_LIMIT_EXCEEDED']);
+  const bytes = await serve({ widths: [64], limits: { maxBytes: 1000 } });
+  t.after(bytes.close);
+  const heavy = await get(`${bytes.url}/photo.jpg?w=64`, { accept: 'image/webp' });
+  assert.deepEqual([heavy.status, (await jsonError(heavy)).code], [413, 'LAZY_INPUT_TOO_LARGE']);
+  const slow = await serve({ widths: [640], timeoutMs: 1 });
+  t.after(slow.close);
+  const late = await get(`${slow.url}/photo.jpg?w=640`, { accept: 'image/avif' });
+  assert.deepEqual([late.status, (await jsonError(late)).code], [504, 'LAZY_TIMEOUT']);
+
+  const narrow = await serve({ widths: [256, 384, 640], maxPending: 1, cacheDir: freshDir('cache') });
+  t.after(narrow.close);
+  const burst = await Promise.all([256, 384, 640].map((w) => get(`${narrow.url}/photo.jpg?w=${w}`, { accept: 'image/avif' })));
+  const full = burst.filter((r) => r.status === 503);
+  assert.ok(full.length >= 1 && burst.some((r) => r.status === 200), burst.map((r) => r.status).join());
+  assert.equal((await jsonError(full[0])).code, 'LAZY_QUEUE_FULL');
+  assert.equal(full[0].headers.get('retry-after'), '1');
+
+  // Still serving after all of that.
+  const fine = await get(`${s.url}/photo.jpg?w=128`, { accept: 'image/webp' });
+  assert.equal(fine.status, 200);
+  const names = filesUnder(cacheDir).map((f) => f.name);
+  assert.equal(names.length, 1);
+  assert.match(names[0], /^[0-9a-f]{64}\.webp$/);
+});
+
+test('the disk cache stays within maxCacheBytes, evicts the least recently used, and is rebuilt from the folder at start', async (t) => {
+  const cacheDir = freshDir('cache');
+  const widths = [100, 120, 140, 160, 180, 200, 220, 240, 260, 280, 300, 320];
+  const maxCacheBytes = 16_000;
+  const s = await serve({ cacheDir, widths, maxCacheBytes });
+  t.after(s.close);
+  const sizes = new Map();
+  for (const w of widths) {
+    const res = await get(`${s.url}/photo.jpg?w=${w}`, { accept: 'image/webp' });
+    assert.equal(res.status, 200);
+    sizes.set(w, res.body.length);
+    // Touch the first width each time: it is the most recently used, never evicted.
+    assert.equal((await get(`${s.url}/photo.jpg?w=100`, { accept: 'image/webp' })).headers.get('x-image-cache'), 'HIT');
+    const total = filesUnder(cacheDir).reduce((sum, f) => sum + f.size, 0);
+    assert.ok(total <= maxCacheBytes, `${total} bytes in the cache after w=${w}`);
+  }
+  assert.ok([...sizes.values()].reduce((a, b) => a + b) > 2 * maxCacheBytes, 'the widths together exceed the bound');
+  const cached = filesUnder(cacheDir);
+  assert.ok(cached.every((f) => /^[0-9a-f]{64}\.webp$/.test(f.name)), 'no temporary file left');
+  assert.equal((await get(`${s.url}/photo.jpg?w=120`, { accept: 'image/webp' })).headers.get('x-image-cache'), 'MISS', 'an old width was evicted');
+  const last = await get(`${s.url}/photo.jpg?w=320`, { accept: 'image/webp' });
+  assert.equal(last.headers.get('x-image-cache'), 'HIT');
+
+  // A new handler over the same folder starts with what is there.
+  const again = await serve({ cacheDir, widths, maxCacheBytes });
+  t.after(again.close);
+  await again.handler.ready;
+  const entries = filesUnder(cacheDir);
+  assert.equal(again.handler.stats().cacheEntries, entries.length);
+  assert.equal(again.handler.stats().cacheBytes, entries.reduce((sum, f) => sum + f.size, 0));
+  const hit = await get(`${again.url}/photo.jpg?w=320`, { accept: 'image/webp' });
+  assert.equal(hit.headers.get('x-image-cache'), 'HIT');
+  assert.deepEqual(hit.body, last.body);
+  assert.equal(again.handler.stats().conversions, 0);
+  // A smaller bound at start trims the folder.
+  const small = createImageHandler({ root: folders.root, cacheDir, widths, maxCacheBytes: 8_000 });
+  await small.ready;
+  assert.ok(filesUnder(cacheDir).reduce((sum, f) => sum + f.size, 0) <= 8_000);
+});
+
+test('20 concurrent identical requests on a cold cache make one conversion', async (t) => {
+  const cacheDir = freshDir('cache');
+  const s = await serve({ cacheDir, widths: [1080] });
+  t.after(s.close);
+  const all = await Promise.all(Array.from({ length: 20 }, () => get(`${s.url}/photo.jpg?w=1080`, { accept: CHROME_ACCEPT })));
+  assert.ok(all.every((r) => r.status === 200 && r.headers.get('content-type') === 'image/avif'));
+  assert.ok(all.every((r) => r.body.equals(all[0].body)));
+  const st = s.handler.stats();
+  assert.equal(st.conversions, 1);
+  assert.equal(st.coalesced + st.hits, 19);
+  assert.ok(st.coalesced >= 1, JSON.stringify(st));
+  const meta = await sharp(all[0].body).metadata();
+  assert.deepEqual([meta.format, meta.width], ['heif', 1080]);
+  assert.equal(filesUnder(cacheDir).length, 1);
+});
+
+test('a load(path) source: bytes with an ETag, a file path, null for 404; a throwing loader is a 500 and nothing more', async (t) => {
+  const jpeg = fs.readFileSync(path.join(folders.root, 'photo.jpg'));
+  let version = 'v1';
+  const handler = createImageHandler({
+    widths: [64, 128],
+    cacheDir: freshDir('cache'),
+    basePath: '/img',
+    load: async (p) => {
+      if (p === '/bucket/photo.jpg') return { data: jpeg, etag: version };
+      if (p === '/disk/photo.jpg') return path.join(folders.root, 'photo.jpg');
+      if (p === '/boom.jpg') throw new Error('storage is down at /secret/place');
+      return null;
+    },
+  });
+  const s = await listen(handler);
+  t.after(s.close);
+  const a = await get(`${s.url}/img/bucket/photo.jpg?w=128`, { accept: 'image/webp' });
+  assert.deepEqual([a.status, (await sharp(a.body).metadata()).width], [200, 128]);
+  assert.equal((await get(`${s.url}/img/bucket/photo.jpg?w=128`, { accept: 'image/webp' })).headers.get('x-image-cache'), 'HIT');
+  version = 'v2';
+  const b = await get(`${s.url}/img/bucket/photo.jpg?w=128`, { accept: 'image/webp', 'if-none-match': a.headers.get('etag') });
+  assert.equal(b.status, 200, 'a new object version is a new entity');
+  assert.equal(b.headers.get('x-image-cache'), 'MISS');
+  const d = await get(`${s.url}/img/disk/photo.jpg?w=64`);
+  assert.deepEqual([d.status, d.headers.get('content-type')], [200, 'image/jpeg']);
+  assert.equal((await get(`${s.url}/img/none.jpg?w=64`)).status, 404);
+  assert.equal((await get(`${s.url}/elsewhere/bucket/photo.jpg?w=64`)).status, 404);
+  const boom = await get(`${s.url}/img/boom.jpg?w=64`);
+  assert.equal(boom.status, 500);
+  const error = await jsonError(boom);
+  assert.equal(error.code, 'LAZY_INTERNAL');
+  assert.ok(!error.message.includes('secret'));
+  assert.equal((await get(`${s.url}/img/bucket/photo.jpg?w=64`)).status, 200);
+});
+
+test('options are checked when the handler is made', () => {
+  assert.throws(() => createImageHandler({}), /root.*load/);
+  assert.throws(() => createImageHandler({ root: folders.root, load: () => null }), /exactly one/);
+  assert.throws(() => createImageHandler({ root: folders.root, width: [1] }), /unknown option 'width'/);
+  assert.throws(() => createImageHandler({ root: folders.root, widths: [0] }), RangeError);
+  assert.throws(() => createImageHandler({ root: folders.root, formats: ['gif'] }), RangeError);
+  assert.throws(() => createImageHandler({ root: folders.root, limits: { timeoutMs: 5 } }), /timeoutMs is its own option/);
+  assert.throws(() => createImageHandler({ root: folders.root, recipe: { version: 1, steps: [{ op: 'spin' }] } }), /op/);
+  assert.throws(() => createImageHandler({ root: path.join(folders.root, 'photo.jpg') }), /folder/);
+});
