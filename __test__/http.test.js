@@ -342,3 +342,25 @@ test('options are checked when the handler is made', () => {
   assert.throws(() => createImageHandler({ root: folders.root, recipe: { version: 1, steps: [{ op: 'spin' }] } }), /op/);
   assert.throws(() => createImageHandler({ root: path.join(folders.root, 'photo.jpg') }), /folder/);
 });
+
+test('the recipe option applies to every image before the resize; it is part of the cache key', async (t) => {
+  const { recipe } = require('..');
+  const cacheDir = freshDir('cache');
+  const grey = await serve({ cacheDir, widths: [64], recipe: recipe().grayscale() });
+  t.after(grey.close);
+  const colour = await serve({ cacheDir, widths: [64] });
+  t.after(colour.close);
+  const a = await get(`${grey.url}/photo.jpg?w=64&f=png`);
+  const b = await get(`${colour.url}/photo.jpg?w=64&f=png`);
+  assert.notEqual(a.headers.get('etag'), b.headers.get('etag'));
+  assert.equal(b.headers.get('x-image-cache'), 'MISS', 'not served the grey entry');
+  const { data, info } = await sharp(a.body).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.width, 64);
+  let spread = 0;
+  for (let i = 0; i < data.length; i += info.channels) spread = Math.max(spread, Math.abs(data[i] - data[i + 1]), Math.abs(data[i + 1] - data[i + 2]));
+  assert.ok(spread <= 2, `grey pixels, channel spread ${spread}`);
+  const c = await sharp(b.body).raw().toBuffer({ resolveWithObject: true });
+  let colourSpread = 0;
+  for (let i = 0; i < c.data.length; i += c.info.channels) colourSpread = Math.max(colourSpread, Math.abs(c.data[i] - c.data[i + 2]));
+  assert.ok(colourSpread > 20, 'the other handler kept the colour');
+});
