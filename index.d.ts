@@ -35,6 +35,12 @@ export type Gravity =
 /** How a cover crop picks its region from the pixels. */
 export type Strategy = 'entropy' | 'attention';
 export type Blend = 'over' | 'multiply' | 'screen' | 'overlay' | 'darken' | 'lighten' | 'dest-in' | 'dest-out';
+/** Which damage to the pixel data refuses an input, least strict first (sharp's `failOn`). */
+export type FailOn = 'none' | 'truncated' | 'error' | 'warning';
+/** Options given beside an input, as sharp takes them. */
+export interface SourceOptions {
+  failOn?: FailOn;
+}
 export type ExtendWith = 'background' | 'copy' | 'repeat' | 'mirror';
 /** '#rgb', '#rrggbb', '#rrggbbaa', 'rgb(r, g, b)', 'rgba(r, g, b, a)', a name (white, black, transparent, …), or sharp's object (alpha 0–1). */
 export type Colour = string | { r: number; g: number; b: number; alpha?: number };
@@ -344,6 +350,8 @@ export interface Operations {
   trim(options?: TrimOptions): this;
   /** Draws the layers onto the image, in order. */
   composite(layers: readonly [CompositeLayer, ...CompositeLayer[]]): this;
+  /** Which damage to the pixel data refuses the input (sharp's levels; default 'warning'). */
+  failOn(level: FailOn): this;
   autoOrient(enabled?: boolean): this;
   /** No argument: keep ICC and EXIF (GPS removed). With an object, omitted kinds are stripped. */
   keepMetadata(options?: KeepMetadataOptions): this;
@@ -370,6 +378,7 @@ export interface OperationSteps {
   trim: TrimOptions;
   /** In recipe JSON a layer's input is a path. */
   composite: { layers: readonly (CompositeLayer & { input: string })[] };
+  failOn: { level: FailOn };
   autoOrient: { enabled?: boolean };
   keepMetadata: KeepMetadataOptions;
   limits: Limits;
@@ -417,11 +426,11 @@ export declare function processBatch(inputs: ReadonlyArray<string | URL>, outDir
 export declare class ImageEngine {
   private constructor();
   /** Memory-maps the file now (throws with a code if it cannot); decodes nothing. */
-  static fromPath(path: string | URL): ImageEngine;
+  static fromPath(path: string | URL, options?: SourceOptions): ImageEngine;
   /** Uses the caller's bytes in place (no copy). */
-  static from(input: Input): ImageEngine;
-  static fromBytes(input: Input): ImageEngine;
-  static fromMemory(input: Input): ImageEngine;
+  static from(input: Input, options?: SourceOptions): ImageEngine;
+  static fromBytes(input: Input, options?: SourceOptions): ImageEngine;
+  static fromMemory(input: Input, options?: SourceOptions): ImageEngine;
 
   /** Appends a recipe's steps (a Recipe, or its JSON as an object or text) to this engine. */
   apply(recipe: RecipeInput): this;

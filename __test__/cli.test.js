@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFile, spawn } = require('node:child_process');
-const { fixtures, decode, tmpPath } = require('./helpers');
+const { fixtures, decode, tmpPath, sharp } = require('./helpers');
 
 const CLI = path.join(__dirname, '..', 'bin', 'lazy-image.js');
 const SAMPLE = path.join(__dirname, '..', 'examples', 'sample.jpg');
@@ -256,7 +256,7 @@ test('--max-pixels refuses larger inputs, naming the file and the flag', async (
   const jpeg = await fixtures.jpeg(); // 320x240 = 76800 pixels
   const r = await run(jpeg, '-o', tmpPath('cli/max/small.png'), '--max-pixels', '76799');
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /photo\.jpg: image of 320x240 exceeds .*76799 pixels; --max-pixels raises the pixel limit .*\(LAZY_LIMIT_EXCEEDED\)/);
+  assert.match(r.stderr, /photo\.jpg: image of 320x240 \(76800 pixels\) exceeds the pixel limit of 76799 \(set by limits\(\{ maxPixels \}\)\); raise it with .*--max-pixels \(LAZY_LIMIT_EXCEEDED\)/);
   assert.equal((await run(jpeg, '-o', tmpPath('cli/max/ok.png'), '--max-pixels', '76800')).code, 0);
   const batch = await run(jpeg, await fixtures.png(), '-o', tmpPath('cli/max/out/'), '-f', 'png', '--max-pixels', '1000');
   assert.equal(batch.code, 1);
@@ -264,24 +264,24 @@ test('--max-pixels refuses larger inputs, naming the file and the flag', async (
   assert.equal((await run(jpeg, '-o', tmpPath('cli/max/x.png'), '--max-pixels', 'lots')).code, 2);
 });
 
-test('--failOn takes sharp\'s levels; warning (what the decoders do) runs, the others say they are not supported yet', async () => {
+test('--failOn takes sharp\'s levels: a file cut short fails by default, named, and decodes with --failOn none', async () => {
   const jpeg = await fixtures.jpeg();
   assert.equal((await run(jpeg, '-o', tmpPath('cli/failon/a.png'), '--failOn', 'warning')).code, 0);
-  assert.equal((await run(jpeg, '-o', tmpPath('cli/failon/b.png'), '--fail-on', 'warning')).code, 0);
-  for (const level of ['none', 'truncated', 'error']) {
-    const r = await run(jpeg, '-o', tmpPath('cli/failon/c.png'), '--failOn', level);
-    assert.equal(r.code, 2, level);
-    assert.match(r.stderr, new RegExp(`--failOn ${level} is not supported yet`));
-  }
+  assert.equal((await run(jpeg, '-o', tmpPath('cli/failon/b.png'), '--fail-on', 'error')).code, 0);
   const bad = await run(jpeg, '-o', tmpPath('cli/failon/d.png'), '--failOn', 'sometimes');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--failOn needs one of none, truncated, error, warning, got 'sometimes'/);
-  // A truncated file fails under the default, named.
   const cut = tmpPath('cli/failon/cut.jpg');
-  fs.writeFileSync(cut, fs.readFileSync(jpeg).subarray(0, 2000));
-  const t = await run(cut, '-o', tmpPath('cli/failon/e.png'));
-  assert.equal(t.code, 1);
-  assert.match(t.stderr, /cut\.jpg: .*\(LAZY_CORRUPT_INPUT\)/);
+  fs.writeFileSync(cut, fs.readFileSync(jpeg).subarray(0, 6000));
+  for (const level of [[], ['--failOn', 'truncated'], ['--failOn', 'error']]) {
+    const t = await run(cut, '-o', tmpPath('cli/failon/e.png'), ...level);
+    assert.equal(t.code, 1, level.join(' '));
+    assert.match(t.stderr, /cut\.jpg: .*truncated.*failOn: 'none'.*\(LAZY_CORRUPT_INPUT\)/);
+  }
+  const out = tmpPath('cli/failon/f.png');
+  assert.equal((await run(cut, '-o', out, '--failOn', 'none')).code, 0);
+  const m = await sharp(out).metadata();
+  assert.deepEqual([m.width, m.height], [320, 240]);
 });
 
 test('an output path through a file: the error names the input and the output', async () => {

@@ -289,3 +289,13 @@ async function everydayOperations(engine: ImageEngine): Promise<void> {
   void bad;
 }
 void everydayOperations;
+
+function sourceOptions(): void {
+  ImageEngine.fromPath('in.jpg', { failOn: 'none' }).failOn('truncated');
+  ImageEngine.from(Buffer.alloc(1), { failOn: 'error' });
+  // @ts-expect-error not one of sharp's levels
+  ImageEngine.fromPath('in.jpg', { failOn: 'sometimes' });
+  // @ts-expect-error source options hold failOn only
+  ImageEngine.fromPath('in.jpg', { limitInputPixels: 1 });
+}
+void sourceOptions;

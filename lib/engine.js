@@ -36,6 +36,13 @@ function shifted(format, qualityOrOptions, fastMode) {
   return typeof format === 'object' && format !== null && qualityOrOptions === undefined ? [undefined, format, undefined] : [format, qualityOrOptions, fastMode];
 }
 
+/** A source's options, as sharp takes them beside its input: `{ failOn }` (the failOn step). */
+function withSourceOptions(engine, options) {
+  if (options === undefined) return engine;
+  const o = v.knownKeys('source options', options, ['failOn'], 'fromPath/from');
+  return o.failOn === undefined ? engine : engine.failOn(o.failOn);
+}
+
 class ImageEngine {
   #native;
   /** The output set by jpeg()/png()/webp()/avif()/toFormat(): `{ format, options }`, or null. */
@@ -50,24 +57,24 @@ class ImageEngine {
   }
 
   /** Maps the file (zero-copy); throws at once if it cannot be opened. Decodes nothing. */
-  static fromPath(path) {
-    return new ImageEngine(native.NativeEngine.fromPath(v.path('path', path)));
+  static fromPath(path, options) {
+    return withSourceOptions(new ImageEngine(native.NativeEngine.fromPath(v.path('path', path))), options);
   }
 
   /**
    * Copies the caller's bytes (the encoded file) into native memory once, so the caller
    * may reuse, transfer or resize its buffer at once. Use `fromPath` for zero-copy input.
    */
-  static from(input) {
-    return new ImageEngine(native.NativeEngine.fromBuffer(toBytes(input)));
+  static from(input, options) {
+    return withSourceOptions(new ImageEngine(native.NativeEngine.fromBuffer(toBytes(input))), options);
   }
 
-  static fromBytes(input) {
-    return ImageEngine.from(input);
+  static fromBytes(input, options) {
+    return ImageEngine.from(input, options);
   }
 
-  static fromMemory(input) {
-    return ImageEngine.from(input);
+  static fromMemory(input, options) {
+    return ImageEngine.from(input, options);
   }
 
   static {

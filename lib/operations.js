@@ -19,7 +19,7 @@ const { colour, optionalColour } = require('./colour');
 const { typeError, rangeError, withContext } = require('./errors');
 
 // The named values come from the Rust core's lists (src/names.rs), written once there.
-const { fits: FITS, kernels: KERNELS, gravities: GRAVITIES, strategies: STRATEGIES, blends: BLENDS, extendWith: EXTEND_WITH, policies: POLICIES } = native.vocabulary();
+const { fits: FITS, kernels: KERNELS, gravities: GRAVITIES, strategies: STRATEGIES, blends: BLENDS, extendWith: EXTEND_WITH, failOn: FAIL_ON, policies: POLICIES } = native.vocabulary();
 
 // CSS-like spellings of the gravities ('top', 'right top', 'center'), as sharp takes them.
 const SIDES = { top: 'north', bottom: 'south', left: 'west', right: 'east' };
@@ -249,6 +249,19 @@ const OPERATIONS = [
         engine.compositeLayer(nativeInput(l.input), l.gravity, l.left ?? null, l.top ?? null, l.tile, l.blend, l.opacity);
       }
     },
+  },
+  {
+    // Which damage to the pixel data refuses the input, least strict first: 'none' (decode
+    // what is there; a file cut short is filled out), 'truncated' (refuse a file cut short),
+    // 'error' (also damaged data), 'warning' (any decoder warning; the default). JPEG and
+    // PNG only: WebP and AVIF decoders give no partial image. Also a source option:
+    // fromPath(path, { failOn }).
+    name: 'failOn',
+    example: ['truncated'],
+    keys: ['level'],
+    call: (level) => ({ level }),
+    check: (o) => ({ level: v.oneOf('failOn', o.level, FAIL_ON) }),
+    record: (engine, s) => engine.failOn(s.level),
   },
   {
     // Applies the EXIF orientation before other operations (on by default).

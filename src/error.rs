@@ -63,17 +63,18 @@ pub enum Error {
     CorruptInput { format: &'static str, reason: String },
     #[error("{format} encoding failed: {reason}")]
     EncodeFailed { format: &'static str, reason: String },
-    #[error("image of {width}x{height} exceeds the limit of {limit}")]
-    LimitExceeded { width: u64, height: u64, limit: String },
-    #[error("input of {bytes} bytes exceeds the limit of {limit} bytes")]
-    InputTooLarge { bytes: u64, limit: u64 },
+    /// `reason` says which limit and how to raise it.
+    #[error("image of {width}x{height} {reason}")]
+    LimitExceeded { width: u64, height: u64, reason: String },
+    #[error("input of {bytes} bytes exceeds the limit of {limit} bytes{}; raise it with limits({{ maxBytes }}) (0 lifts it)", set_by(*.policy))]
+    InputTooLarge { bytes: u64, limit: u64, policy: Option<crate::limits::Policy> },
     #[error("input has more than {limit} {what} ({count} seen); such a file costs far more than its size suggests and is refused")]
     TooMany { what: &'static str, count: u64, limit: u64 },
     #[error("this job needs about {} MB of memory (decoder, frames and encoder), more than the {} MB allowed by {what}", mb(*cost), mb(*limit))]
     MemoryExceeded { cost: u64, limit: u64, what: String },
     #[error("{queued} image jobs are already waiting; the queue is full, retry later (or lower the load)")]
     QueueFull { queued: usize },
-    #[error("processing took longer than the {ms} ms timeout and was stopped")]
+    #[error("processing took longer than the {ms} ms timeout and was stopped (the time counts from the call, queueing included); raise it with limits({{ timeoutMs }}) (0 lifts it)")]
     Timeout { ms: u64 },
     #[error("refusing to write the output over its own input {}; write it elsewhere", shown(.0))]
     OutputIsInput(PathBuf),
@@ -105,6 +106,11 @@ pub const CODES: &[(&str, &str, u32, Category)] = &[
     ("QUEUE_FULL", "LAZY_QUEUE_FULL", 303, Category::ResourceLimit),
     ("INTERNAL", "LAZY_INTERNAL", 900, Category::Internal),
 ];
+
+/// " set by sanitize({ policy: 'strict' })" when a policy set the limit, else nothing.
+fn set_by(policy: Option<crate::limits::Policy>) -> String {
+    policy.map_or(String::new(), |p| format!(" set by sanitize({{ policy: '{}' }})", p.name()))
+}
 
 /// Longest path shown whole in a message; a longer one keeps its start and its file name.
 const SHOWN_PATH_CHARS: usize = 160;

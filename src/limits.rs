@@ -34,11 +34,31 @@ pub struct Limits {
     /// memory gate still applies).
     pub max_memory: u64,
     pub icc: IccPolicy,
+    /// The `sanitize()` policy these limits came from, for messages; `limits()` keeps it.
+    pub policy: Option<Policy>,
+}
+
+named! {
+    /// When damaged pixel data refuses an input (sharp's `failOn`), least strict first. A
+    /// damaged header is always refused; WebP and AVIF decoders give no partial image, so
+    /// any damage there is refused whatever the level.
+    #[derive(Default, PartialOrd, Ord)]
+    pub enum FailOn "failOn" {
+        /// Decode what is there: a file cut short is filled out (grey for JPEG, zeros for PNG).
+        None = "none",
+        /// Refuse a file cut short; decode damaged data as the decoder repairs it.
+        Truncated = "truncated",
+        /// Refuse a file cut short or damaged data; ignore warnings about its form.
+        Error = "error",
+        /// Refuse any decoder warning (the default).
+        #[default]
+        Warning = "warning",
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_pixels: DEFAULT_MAX_PIXELS, max_bytes: 0, timeout: None, max_memory: 0, icc: IccPolicy::Allow }
+        Limits { max_pixels: DEFAULT_MAX_PIXELS, max_bytes: 0, timeout: None, max_memory: 0, icc: IccPolicy::Allow, policy: None }
     }
 }
 
@@ -61,6 +81,7 @@ impl Policy {
                 timeout: Some(Duration::from_secs(5)),
                 max_memory: 1 << 30,
                 icc: IccPolicy::Refuse,
+                policy: Some(self),
             },
             Policy::Lenient => Limits {
                 max_pixels: 75_000_000,
@@ -68,6 +89,7 @@ impl Policy {
                 timeout: Some(Duration::from_secs(30)),
                 max_memory: 4 << 30,
                 icc: IccPolicy::UpTo(512 * 1024),
+                policy: Some(self),
             },
         }
     }
@@ -76,21 +98,29 @@ impl Policy {
 impl Limits {
     pub fn check_bytes(&self, len: u64) -> Result<()> {
         if self.max_bytes > 0 && len > self.max_bytes {
-            return Err(Error::InputTooLarge { bytes: len, limit: self.max_bytes });
+            return Err(Error::InputTooLarge { bytes: len, limit: self.max_bytes, policy: self.policy });
         }
         Ok(())
     }
 
-    /// Called with the header's size, before anything is allocated for pixels.
+    /// Called with the header's size, before anything is allocated for pixels. The message
+    /// says which limit was hit, what set it and how to raise it.
     pub fn check_dimensions(&self, width: u32, height: u32) -> Result<()> {
         let pixels = width as u64 * height as u64;
-        let too_many = self.max_pixels > 0 && pixels > self.max_pixels;
-        if width > MAX_SIDE || height > MAX_SIDE || too_many {
-            let limit = match self.max_pixels {
-                0 => format!("{MAX_SIDE} px per side"),
-                n => format!("{MAX_SIDE} px per side and {n} pixels"),
+        let refuse = |reason: String| Err(Error::LimitExceeded { width: width as u64, height: height as u64, reason });
+        if width > MAX_SIDE || height > MAX_SIDE {
+            return refuse(format!("has a side over {MAX_SIDE} px, more than any decoder here takes; no setting raises this limit"));
+        }
+        if self.max_pixels > 0 && pixels > self.max_pixels {
+            let set_by = match self.policy {
+                Some(p) => format!("set by sanitize({{ policy: '{}' }})", p.name()),
+                None if self.max_pixels == DEFAULT_MAX_PIXELS => "the default, sharp's limitInputPixels".into(),
+                None => "set by limits({ maxPixels })".into(),
             };
-            return Err(Error::LimitExceeded { width: width as u64, height: height as u64, limit });
+            return refuse(format!(
+                "({pixels} pixels) exceeds the pixel limit of {} ({set_by}); raise it with limits({{ maxPixels }}) (0 lifts it) or, on the command line, --max-pixels",
+                self.max_pixels
+            ));
         }
         Ok(())
     }
@@ -164,6 +194,14 @@ mod tests {
         let open = Limits { max_pixels: 0, ..l };
         assert!(open.check_dimensions(30_000, 30_000).is_ok());
         assert!(open.check_dimensions(40_000, 10).is_err(), "the side limit always holds");
+        let side = l.check_dimensions(40_000, 10).unwrap_err().to_string();
+        assert!(side.contains("side over 32768") && !side.contains("maxPixels"), "{side}");
+        let pixels = l.check_dimensions(16_384, 16_384).unwrap_err().to_string();
+        assert!(pixels.contains("268402689") && pixels.contains("the default") && pixels.contains("limits({ maxPixels })"), "{pixels}");
+        let strict = Policy::Strict.limits().check_dimensions(8000, 5001).unwrap_err().to_string();
+        assert!(strict.contains("set by sanitize({ policy: 'strict' })"), "{strict}");
+        let bytes = Policy::Strict.limits().check_bytes(40 << 20).unwrap_err().to_string();
+        assert!(bytes.contains("policy: 'strict'") && bytes.contains("limits({ maxBytes })"), "{bytes}");
     }
 
     #[test]

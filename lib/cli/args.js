@@ -25,8 +25,8 @@ Options:
   -c, --concurrency <n>    files converted at once (default: from cores and free memory)
   -m, --keep-metadata      keep ICC and EXIF (GPS removed)
       --max-pixels <n>     refuse inputs of more than n pixels (default 268402689; 0 lifts it)
-      --failOn <level>     which decoder complaints fail a file: warning (the default and,
-                           for now, the only level: a damaged or truncated file always fails)
+      --failOn <level>     which damage fails a file: none (decode what is there),
+                           truncated, error, warning (any decoder warning; the default)
   -h, --help               this text
   -v, --version            the version
 
@@ -40,12 +40,8 @@ const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif']);
 const EXTENSION_FORMATS = Object.freeze({ '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png', '.webp': 'webp', '.avif': 'avif' });
 const OUTPUT_FORMATS = Object.freeze(['jpeg', 'png', 'webp', 'avif']);
 
-/**
- * sharp's failOn levels. The decoders fail on every warning about damaged data today, which
- * is `warning`; the others (decode what can be decoded) need support in the engine.
- */
+/** sharp's failOn levels, least strict first (the engine's failOn step). */
 const FAIL_ON_LEVELS = Object.freeze(['none', 'truncated', 'error', 'warning']);
-const FAIL_ON_SUPPORTED = Object.freeze(['warning']);
 
 class UsageError extends Error {}
 
@@ -109,11 +105,6 @@ function failOnOption(args) {
   if (!FAIL_ON_LEVELS.includes(level)) {
     throw new UsageError(`--failOn needs one of ${FAIL_ON_LEVELS.join(', ')}, got '${level}'`);
   }
-  if (!FAIL_ON_SUPPORTED.includes(level)) {
-    throw new UsageError(
-      `--failOn ${level} is not supported yet: the decoders fail a file on any damage they notice (failOn warning, the default)`,
-    );
-  }
   return level;
 }
 
@@ -130,6 +121,7 @@ function configure(args) {
   const failOn = failOnOption(args);
   // Limits first, so that they hold for everything after them.
   if (maxPixels !== undefined) steps.limits({ maxPixels });
+  if (failOn !== 'warning') steps.failOn(failOn);
   if (args.preset) {
     const preset = presetNamed(args.preset);
     steps.resize({ width: preset.width, height: preset.height, fit: preset.fit, withoutEnlargement: preset.withoutEnlargement });

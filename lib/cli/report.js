@@ -15,9 +15,8 @@ function conversionLine(input, output, bytesIn, bytesOut, ms) {
   return `${input} → ${output}  ${size(bytesIn)} → ${size(bytesOut)} (saved ${saved(bytesIn, bytesOut)})  ${Math.round(ms)} ms\n`;
 }
 
-/** What the command line can do about an error with this code, or ''. */
+/** What the command line can do about an error with this code, or '' (a pixel-limit message names --max-pixels itself). */
 function hint(code) {
-  if (code === 'LAZY_LIMIT_EXCEEDED') return '; --max-pixels raises the pixel limit (0 lifts it)';
   // A batch maps its inputs; a single file (-o naming the input) can be converted in place.
   if (code === 'LAZY_OUTPUT_IS_INPUT') return '; pass another -o folder, or convert that one file with -o naming it';
   return '';

@@ -13,7 +13,7 @@ use super::ImageInfo;
 use crate::codecs::{self, EncodeOptions};
 use crate::error::Error;
 use crate::format::Format;
-use crate::limits::Policy;
+use crate::limits::{FailOn, Policy};
 use crate::metadata::Keep;
 use crate::ops::{Blend, Gravity, Layer, Op, Overlay};
 use crate::pipeline::Pipeline;
@@ -108,6 +108,13 @@ impl NativeEngine {
     #[napi]
     pub fn auto_orient(&mut self, enabled: bool) {
         self.pipeline.auto_orient = enabled;
+    }
+
+    /// Which damage to the pixel data refuses the input (sharp's `failOn`).
+    #[napi]
+    pub fn fail_on(&mut self, level: String) -> napi::Result<()> {
+        self.pipeline.fail_on = FailOn::parse(&level).map_err(plain)?;
+        Ok(())
     }
 
     #[napi]

@@ -73,6 +73,7 @@ pub struct Vocabulary {
     pub strategies: Vec<String>,
     pub blends: Vec<String>,
     pub extend_with: Vec<String>,
+    pub fail_on: Vec<String>,
     pub policies: Vec<String>,
     pub output_formats: Vec<String>,
 }
@@ -87,6 +88,7 @@ pub fn vocabulary() -> Vocabulary {
         strategies: owned(crate::ops::Strategy::NAMES),
         blends: owned(crate::ops::Blend::NAMES),
         extend_with: owned(crate::ops::ExtendWith::NAMES),
+        fail_on: owned(crate::limits::FailOn::NAMES),
         policies: owned(crate::limits::Policy::NAMES),
         output_formats: owned(&Format::OUTPUT_NAMES),
     }

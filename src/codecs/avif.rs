@@ -89,7 +89,7 @@ impl<'a> Parsed<'a> {
             Some((width, height)) => Error::LimitExceeded {
                 width,
                 height,
-                limit: format!("libavif's {MAX_SIDE} px per side and 16384 x 16384 pixels"),
+                reason: format!("exceeds libavif's limit of {MAX_SIDE} px per side and 16384 x 16384 pixels, which no setting raises"),
             },
             None => Error::corrupt(NAME, reason),
         })

@@ -45,7 +45,7 @@ pub fn codec(format: Format) -> &'static dyn Codec {
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
-use crate::limits::Deadline;
+use crate::limits::{Deadline, FailOn};
 use crate::metadata::icc::Icc;
 use crate::metadata::{container, SourceMetadata};
 use crate::ops::resize::Kernel;
@@ -112,13 +112,15 @@ pub struct DecodeTarget {
     pub kernel: Kernel,
 }
 
-/// How to decode: at full size or straight to `target`, until when, and with which source
-/// profile (a CMYK profile is applied while rows are decoded).
+/// How to decode: at full size or straight to `target`, until when, with which source
+/// profile (a CMYK profile is applied while rows are decoded), and which damage to the
+/// pixel data refuses the input (JPEG and PNG can decode past the rest).
 #[derive(Default, Clone, Copy)]
 pub struct DecodeContext<'a> {
     pub target: Option<DecodeTarget>,
     pub deadline: Deadline,
     pub profile: Option<&'a Icc>,
+    pub fail_on: FailOn,
 }
 
 impl DecodeContext<'_> {

@@ -10,7 +10,7 @@ use super::{DecodeContext, EncodeOptions, FrameSink, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
-use crate::limits::Deadline;
+use crate::limits::{Deadline, FailOn};
 use crate::metadata::{exif, SourceMetadata, Stored};
 use crate::source::Source;
 
@@ -106,9 +106,13 @@ fn stored(info: &png::Info) -> Stored {
 /// Decodes row by row into the sink (so a target size never needs the whole frame);
 /// interlaced files deliver their rows in passes and are decoded whole, then resampled.
 /// The header has passed `probe` (and its chunk cap), as the codec contract says.
+/// `failOn` below `error` ignores checksums (damaged data decodes as it is); `none` also
+/// fills out a file cut short with zero rows.
 pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
     let mut d = decoder(source.reader());
     d.set_transformations(Transformations::normalize_to_color8());
+    d.ignore_checksums(ctx.fail_on < FailOn::Error);
+    let keep_going = ctx.fail_on == FailOn::None;
     let mut reader = d.read_info().map_err(|e| Error::corrupt(NAME, e))?;
     let (width, height) = reader.info().size();
     let (color, _) = reader.output_color_type();
@@ -121,7 +125,10 @@ pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
         let size = reader.output_buffer_size().ok_or_else(|| Error::corrupt(NAME, "image size overflows memory"))?;
         let out_len = row_len * height as usize;
         let mut frame = vec![0; out_len.max(size)];
-        reader.next_frame(&mut frame[..size]).map_err(|e| Error::corrupt(NAME, e))?;
+        match reader.next_frame(&mut frame[..size]) {
+            Err(_) if keep_going => {}
+            other => other.map(drop).map_err(data_error)?,
+        }
         if !matches!(color, ColorType::Rgb | ColorType::Rgba) {
             widen_in_place(&mut frame, size / height as usize, row_len, color);
         }
@@ -132,7 +139,13 @@ pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
     let block_rows = FrameSink::block_rows(width as usize, channels as usize);
     let mut block = vec![0u8; block_rows * row_len];
     let (mut filled, mut rows) = (0, 0);
-    while let Some(row) = reader.next_row().map_err(|e| Error::corrupt(NAME, e))? {
+    loop {
+        let row = match reader.next_row() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(_) if keep_going => break,
+            Err(e) => return Err(data_error(e)),
+        };
         expand(row.data(), color, &mut block[filled * row_len..(filled + 1) * row_len]);
         filled += 1;
         rows += 1;
@@ -141,14 +154,36 @@ pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
             filled = 0;
         }
     }
+    if rows != height && !keep_going {
+        return Err(Error::corrupt(NAME, format!("image data ends after {rows} of {height} rows (truncated); failOn: 'none' decodes what is there")));
+    }
     if filled > 0 {
         sink.push(&mut block[..filled * row_len])?;
     }
-    if rows != height {
-        return Err(Error::corrupt(NAME, format!("image data ends after {rows} of {height} rows")));
+    // The rows a file cut short lacks, as zeros.
+    let mut missing = (height - rows) as usize;
+    block.fill(0);
+    while missing > 0 {
+        let n = missing.min(block_rows);
+        sink.push(&mut block[..n * row_len])?;
+        missing -= n;
     }
-    reader.finish().map_err(|e| Error::corrupt(NAME, e))?;
+    match reader.finish() {
+        Err(_) if keep_going => {}
+        other => other.map_err(|e| Error::corrupt(NAME, e))?,
+    }
     sink.finish()
+}
+
+/// An error inside the image data, saying which `failOn` level would decode past it.
+fn data_error(e: png::DecodingError) -> Error {
+    match e {
+        png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::corrupt(NAME, "the file ends before its image data does (truncated); failOn: 'none' decodes what is there")
+        }
+        png::DecodingError::Format(f) => Error::corrupt(NAME, format!("the image data is damaged ({f}); failOn: 'none' decodes what is there")),
+        e => Error::corrupt(NAME, e),
+    }
 }
 
 /// One decoded 8-bit row (RGB, RGBA, grey or grey+alpha) into RGB or RGBA.
@@ -351,5 +386,27 @@ mod tests {
         let n = bytes.len();
         bytes[n - 20] ^= 0xFF; // inside IDAT: its CRC no longer matches
         assert!(matches!(decode(&bytes), Err(Error::CorruptInput { .. })));
+    }
+
+    #[test]
+    fn fail_on_lets_damage_through_level_by_level() {
+        let at = |bytes: &[u8], fail_on| {
+            let ctx = DecodeContext { fail_on, ..Default::default() };
+            super::decode(&crate::codecs::tests::source(bytes.to_vec()), &ctx)
+        };
+        let good = encode(&photo(64, 64, false), &EncodeOptions::new(Format::Png), Deadline::NONE).unwrap();
+        let cut = &good[..good.len() * 2 / 3];
+        for level in [FailOn::Warning, FailOn::Error, FailOn::Truncated] {
+            let err = at(cut, level).unwrap_err().to_string();
+            assert!(err.contains("failOn: 'none'") || err.contains("truncated") || err.contains("EOF"), "{level:?}: {err}");
+        }
+        let partial = at(cut, FailOn::None).unwrap();
+        assert_eq!((partial.width, partial.height), (64, 64));
+        assert_eq!(partial.pixel(10, 1), photo(64, 64, false).pixel(10, 1), "the rows that were there decode as they are");
+        let mut crc = good.clone();
+        let n = crc.len();
+        crc[n - 20] ^= 0xFF;
+        assert!(at(&crc, FailOn::Error).is_err());
+        assert!(at(&crc, FailOn::Truncated).is_ok(), "a damaged checksum is let through below 'error'");
     }
 }

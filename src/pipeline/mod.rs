@@ -9,23 +9,24 @@ mod sink;
 pub use run::{run, run_branches, run_until, Branch, Encoded};
 pub use sink::FrameSink;
 
-use crate::limits::Limits;
+use crate::limits::{FailOn, Limits};
 use crate::metadata::Keep;
 use crate::ops::Op;
 
 /// Operations in call order, whether EXIF orientation is applied first, what metadata the
-/// output keeps, and the limits the input must pass.
+/// output keeps, the limits the input must pass and which damage to its pixel data refuses it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
     pub ops: Vec<Op>,
     pub auto_orient: bool,
     pub keep: Keep,
     pub limits: Limits,
+    pub fail_on: FailOn,
 }
 
 impl Default for Pipeline {
     fn default() -> Self {
-        Pipeline { ops: Vec::new(), auto_orient: true, keep: Keep::default(), limits: Limits::default() }
+        Pipeline { ops: Vec::new(), auto_orient: true, keep: Keep::default(), limits: Limits::default(), fail_on: FailOn::default() }
     }
 }
 

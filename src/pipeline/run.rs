@@ -111,7 +111,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     let _reserved = gate.reserve(memory_estimate, deadline)?;
     let _busy = heap::busy();
     // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
-    let ctx = DecodeContext { target: plan.target, deadline, profile: colour.profile.as_ref() };
+    let ctx = DecodeContext { target: plan.target, deadline, profile: colour.profile.as_ref(), fail_on: pipeline.fail_on };
     let decoded = codecs::decode(source, &header, &ctx);
     // A file truncated or rewritten under its map reads wrong (or as zeros): that, rather
     // than whatever the decoder made of it, is the error to report.
@@ -201,7 +201,7 @@ fn decode_overlay(overlay: &Overlay, limits: &Limits, deadline: Deadline) -> Res
     let (header, found) = codecs::probe_with_metadata(source.bytes())?;
     limits.check_dimensions(header.width, header.height)?;
     let colour = metadata::colour_plan(&found, metadata::Keep::default(), limits);
-    let ctx = DecodeContext { target: None, deadline, profile: colour.profile.as_ref() };
+    let ctx = DecodeContext { target: None, deadline, profile: colour.profile.as_ref(), fail_on: overlay.pipeline.fail_on };
     let decoded = codecs::decode(source, &header, &ctx);
     source.check_unchanged()?;
     let mut image = decoded?;

@@ -2,7 +2,7 @@
 
 use mozjpeg::{ColorSpace, Decompress, Marker};
 
-use super::libjpeg::{guarded, strict_error_mgr};
+use super::libjpeg::{guarded_with, strict_error_mgr};
 use super::NAME;
 use crate::codecs::{prescale_size, DecodeContext, DecodeTarget, FrameSink};
 use crate::error::{Error, Result};
@@ -17,7 +17,7 @@ const DECODE_MARKERS: &[Marker] = &[Marker::APP(14)];
 /// source's CMYK profile, or the built-in one (`Icc::default_cmyk`) when it has none.
 pub fn decode(source: &Source, ctx: &DecodeContext) -> Result<Image> {
     let target = ctx.target;
-    guarded(ctx.deadline, || {
+    guarded_with(ctx.deadline, ctx.fail_on, || {
         let mut d = Decompress::with_err(strict_error_mgr())
             .with_markers(DECODE_MARKERS)
             .from_reader(source.reader())

@@ -1,6 +1,7 @@
 //! What libjpeg leaves to its application: an error manager (errors unwind out of it and
-//! are caught here; warnings about damaged data are errors), the scan watch that libjpeg's
-//! trace messages drive, and the system memory manager (jmemsys).
+//! are caught here; warnings about damaged data are errors unless `failOn` says otherwise),
+//! the scan watch that libjpeg's trace messages drive, and the system memory manager
+//! (jmemsys). libjpeg's terse texts are turned into sentences here (`message`).
 
 use std::cell::Cell;
 use std::os::raw::c_int;
@@ -10,7 +11,7 @@ use mozjpeg_sys as ffi;
 
 use super::NAME;
 use crate::error::{Error, Result};
-use crate::limits::Deadline;
+use crate::limits::{Deadline, FailOn};
 
 /// Most scans a progressive JPEG may have. Encoders write about ten; a file of a few
 /// hundred kilobytes with thousands of scans costs minutes of CPU, each scan one more pass
@@ -21,15 +22,41 @@ thread_local! {
     /// The scans the decode on this thread has started, its scan limit and its deadline:
     /// libjpeg announces each start of scan to `on_message`, which checks them there.
     pub(super) static SCANS: Cell<(u32, u32, Deadline)> = const { Cell::new((0, MAX_SCANS, Deadline::NONE)) };
+    /// Which warnings refuse the decode on this thread (`failOn`).
+    static TOLERANCE: Cell<FailOn> = const { Cell::new(FailOn::Warning) };
 }
 
 /// Runs a libjpeg call: its errors (and the scan watch's) unwind out of the handlers.
 pub(super) fn guarded<T>(deadline: Deadline, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    guarded_with(deadline, FailOn::Warning, f)
+}
+
+/// `guarded`, with the warnings `fail_on` tolerates let through.
+pub(super) fn guarded_with<T>(deadline: Deadline, fail_on: FailOn, f: impl FnOnce() -> Result<T>) -> Result<T> {
     SCANS.set((0, SCANS.get().1, deadline));
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| match p.downcast::<Error>() {
+    TOLERANCE.set(fail_on);
+    let result = catch_unwind(AssertUnwindSafe(f));
+    TOLERANCE.set(FailOn::Warning);
+    result.unwrap_or_else(|p| match p.downcast::<Error>() {
         Ok(e) => Err(*e),
         Err(p) => Err(Error::from_panic(p, |m| Error::corrupt(NAME, m))),
     })
+}
+
+/// Warnings about damaged entropy-coded data, which libjpeg repairs as it can.
+const DAMAGED: [c_int; 5] = [ffi::JWRN_HIT_MARKER, ffi::JWRN_HUFF_BAD_CODE, ffi::JWRN_MUST_RESYNC, ffi::JWRN_NOT_SEQUENTIAL, ffi::JWRN_BOGUS_PROGRESSION];
+
+/// Whether a warning refuses the decode at `fail_on`: a file cut short from `truncated` up,
+/// damaged entropy-coded data from `error` up, anything else only at `warning`.
+fn refuses(code: c_int, fail_on: FailOn) -> bool {
+    let truncated = code == ffi::JWRN_JPEG_EOF;
+    let damaged = DAMAGED.contains(&code);
+    match fail_on {
+        FailOn::None => false,
+        FailOn::Truncated => truncated,
+        FailOn::Error => truncated || damaged,
+        FailOn::Warning => true,
+    }
 }
 
 /// Counts a start of scan; stops the decode past the scan limit or the deadline.
@@ -71,12 +98,32 @@ extern "C-unwind" fn on_message(cinfo: &mut ffi::jpeg_common_struct, level: c_in
     if code == ffi::JTRC_SOS as c_int {
         watch_scan();
     }
-    if level < 0 && code != ffi::JWRN_EXTRANEOUS_DATA as c_int {
+    if level < 0 && code != ffi::JWRN_EXTRANEOUS_DATA as c_int && refuses(code, TOLERANCE.get()) {
         resume_unwind(Box::new(message(cinfo)));
     }
 }
 
+/// A sentence for libjpeg's common messages, saying what is wrong and, for damage that
+/// `failOn` can let through, which level does; libjpeg's own text for the rest.
 fn message(cinfo: &mut ffi::jpeg_common_struct) -> String {
+    // SAFETY: libjpeg always sets `err` before calling a handler.
+    let code = unsafe { (*cinfo.err).msg_code };
+    let damaged = "the image data is damaged";
+    let sentence = match code {
+        ffi::JWRN_JPEG_EOF => "the file ends before its image data does (truncated); failOn: 'none' decodes what is there",
+        ffi::JERR_INPUT_EOF | ffi::JERR_FILE_READ => "the file ends before its header does (truncated or cut off), so there is no image to decode",
+        ffi::JERR_NO_SOI => "the data does not start with a JPEG start-of-image marker",
+        ffi::JERR_SOI_DUPLICATE | ffi::JERR_SOF_DUPLICATE | ffi::JERR_SOF_NO_SOS | ffi::JERR_EOI_EXPECTED => "the file's markers are out of order (a damaged or hand-edited header)",
+        ffi::JERR_BAD_LENGTH | ffi::JERR_DHT_INDEX | ffi::JERR_DQT_INDEX | ffi::JERR_NO_HUFF_TABLE | ffi::JERR_NO_QUANT_TABLE => "the header's tables are damaged",
+        c if DAMAGED.contains(&c) => {
+            return format!("{damaged} ({}); failOn: 'truncated' or 'none' decodes it as libjpeg repairs it", libjpeg_text(cinfo));
+        }
+        _ => return libjpeg_text(cinfo),
+    };
+    format!("{sentence} ({})", libjpeg_text(cinfo))
+}
+
+fn libjpeg_text(cinfo: &mut ffi::jpeg_common_struct) -> String {
     // SAFETY: `format_message` writes at most JMSG_LENGTH_MAX (80) bytes into the buffer.
     unsafe {
         let err = &*cinfo.err;

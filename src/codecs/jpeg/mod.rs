@@ -172,6 +172,7 @@ mod tests {
     use super::*;
     use crate::codecs::{DecodeContext, DecodeTarget, EncodeOptions};
     use crate::image::Image;
+    use crate::limits::FailOn;
     use crate::codecs::test_images::photo;
 
     fn sample(quality: u8, fast_mode: bool) -> Vec<u8> {
@@ -179,6 +180,21 @@ mod tests {
         o.quality = Some(quality);
         o.fast_mode = fast_mode;
         encode(photo(256, 192, false), &o, Deadline::NONE).unwrap()
+    }
+
+    #[test]
+    fn fail_on_decodes_a_cut_file_only_when_asked_and_the_message_says_so() {
+        let whole = sample(90, true);
+        let cut = whole[..whole.len() * 2 / 3].to_vec();
+        let at = |fail_on| decode(&crate::codecs::tests::source(cut.clone()), &DecodeContext { fail_on, ..Default::default() });
+        for level in [FailOn::Warning, FailOn::Error, FailOn::Truncated] {
+            let err = at(level).unwrap_err().to_string();
+            assert!(err.contains("truncated") && err.contains("failOn: 'none'"), "{level:?}: {err}");
+        }
+        let image = at(FailOn::None).unwrap();
+        assert_eq!((image.width, image.height), (256, 192));
+        let header = decode(&crate::codecs::tests::source(b"\xFF\xD8\xFF".to_vec()), &DecodeContext::default()).unwrap_err().to_string();
+        assert!(header.contains("truncated"), "{header}");
     }
 
     fn decode_bytes(bytes: &[u8], target: Option<DecodeTarget>) -> Result<Image> {
