@@ -65,8 +65,13 @@ export type ResizeSize = { width: number; height?: number | null } | { width?: n
 export type ResizeOptions = ResizeSize & ResizeFitOptions;
 
 export interface OutputOptions {
-  /** 1–100. Defaults: JPEG 85, WebP 80, AVIF 60; ignored by PNG. */
-  quality?: number;
+  /**
+   * 1–100 (defaults: JPEG 85, WebP 80, AVIF 60; ignored by PNG), or `'auto'`: the lowest
+   * quality (30–95, steps of 5) whose output scores at least `target` on SSIMULACRA2.
+   */
+  quality?: number | 'auto';
+  /** With `quality: 'auto'`: the SSIMULACRA2 score to reach (default 75, "high quality"). */
+  target?: number;
   /** Skip the slow searches (trellis, progressive scans, high encoder effort). */
   fastMode?: boolean;
   /** 0–10 encoder effort; PNG from 7 up is recompressed with oxipng. */
@@ -187,6 +192,80 @@ export interface Metrics {
   trimLeft?: number;
   /** Version of this object's shape (4). */
   version: number;
+}
+
+/** One output of `toOutputs`: `resize` as the `resize()` method takes it (a width or its options). */
+export interface OutputSpec extends OutputOptions {
+  resize?: number | ResizeOptions;
+  format?: OutputFormat;
+  /** Write the output there (atomically); otherwise its bytes come back as `data`. */
+  path?: string | URL;
+  /** This entry is the placeholder: hashes, colour and a data URI instead of an encode. */
+  placeholder?: boolean;
+}
+
+export interface Placeholder {
+  /** Base64 of the ThumbHash bytes. */
+  thumbhash: string;
+  blurhash: string;
+  /** `#rrggbb`. */
+  dominant: string;
+  /** A blurred WebP of at most 24 px, under 1 KB. */
+  dataUri: string;
+  /** The size of the image it stands for. */
+  width: number;
+  height: number;
+}
+
+export interface OutputSuccess {
+  success: true;
+  format: Exclude<OutputFormat, 'jpg'>;
+  width: number;
+  height: number;
+  bytes: number;
+  /** The quality used (the one chosen for `quality: 'auto'`). */
+  quality?: number;
+  /** For `quality: 'auto'`: the output's SSIMULACRA2 score. */
+  score?: number;
+  data?: Buffer;
+  path?: string;
+  placeholder?: Placeholder;
+  metrics: Metrics;
+}
+
+export interface OutputFailure {
+  success: false;
+  format: string;
+  error: string;
+  code: (typeof ErrorCode)[keyof typeof ErrorCode];
+  errorCode: number;
+  category: ErrorCategoryValue;
+}
+
+export type OutputEntry = OutputSuccess | OutputFailure;
+
+export interface SrcsetOptions {
+  widths: readonly number[];
+  /** Default avif, webp, jpeg. */
+  formats?: readonly OutputFormat[];
+  outDir: string | URL;
+  /** Files are `<name>-<width>.<ext>`. */
+  name: string;
+  /** One quality for all, or per format: `{ avif: 60, webp: 'auto' }`. */
+  quality?: number | 'auto' | Partial<Record<OutputFormat, number | 'auto'>>;
+  target?: number;
+  effort?: number;
+  /** Also make the placeholder, from the same decode. */
+  placeholder?: boolean;
+  /** Prefixed to each file name in the srcset strings. */
+  baseUrl?: string;
+}
+
+export interface SrcsetResult {
+  outputs: OutputEntry[];
+  /** Per format: `'<baseUrl>name-320.webp 320w, …'`. */
+  srcset: Partial<Record<Exclude<OutputFormat, 'jpg'>, string>>;
+  placeholder?: Placeholder;
 }
 
 /** What `metadata()` resolves with, from the header only. */
@@ -438,6 +517,12 @@ export declare class ImageEngine {
 
   /** Header only, synchronous; the displayed size after auto-orientation. */
   dimensions(): Dimensions;
+  /** One decode feeding every output; one entry per spec, in order; a failed output fails only its entry. */
+  toOutputs(specs: readonly [OutputSpec, ...OutputSpec[]]): Promise<OutputEntry[]>;
+  /** A responsive set (and optionally its placeholder) from one decode. */
+  toSrcset(options: SrcsetOptions): Promise<SrcsetResult>;
+  /** Hashes, dominant colour and a tiny data URI, from one small decode. */
+  placeholder(): Promise<Placeholder>;
   /** The header's facts, read off the JS thread; ICC and EXIF as Buffers when asked for. */
   metadata(options?: { icc?: boolean; exif?: boolean }): Promise<ImageMetadata>;
   hasIccProfile(): boolean;
@@ -490,6 +575,8 @@ export declare class ImageEngine {
 export interface ImageEngine extends Operations {}
 
 /** Header facts as stored (before orientation); takes what `ImageEngine.from` takes. */
+/** SSIMULACRA2 of `distorted` against `reference` (encoded images of one size): 100 identical, 75 "high quality". */
+export declare function ssimulacra2(reference: Input, distorted: Input): number;
 export declare function inspect(input: Input): ImageInfo;
 export declare function inspectFile(path: string | URL): ImageInfo;
 export declare function supportedInputFormats(): InputFormat[];
@@ -571,6 +658,8 @@ export interface JobCounters {
   /** Bytes reserved from the memory gate now, and its capacity. */
   memoryReserved: number;
   memoryCapacity: number;
+  /** Sources (and composite overlays) decoded by this process so far. */
+  decodes: number;
 }
 
 /**

@@ -60,6 +60,14 @@ function inspectFile(path) {
   return native.inspectFile(v.path('path', path));
 }
 
+/**
+ * The SSIMULACRA2 score of `distorted` against `reference` (two encoded images of one size):
+ * what `quality: 'auto'` aims at, to check an output by. 100 is identical; 75 "high quality".
+ */
+function ssimulacra2(reference, distorted) {
+  return native.ssimulacra2(toBytes(reference, 'ssimulacra2(reference)'), toBytes(distorted, 'ssimulacra2(distorted)'));
+}
+
 /** Sets (with an argument) and returns how many image jobs run at once in this process. */
 function concurrency(jobs) {
   return native.concurrency(jobs === undefined ? undefined : v.integer('jobs', jobs, 1, 1024));
@@ -79,6 +87,7 @@ module.exports = {
   createStreamingPipeline,
   inspect,
   inspectFile,
+  ssimulacra2,
   supportedInputFormats: native.supportedInputFormats,
   supportedOutputFormats: native.supportedOutputFormats,
   version: () => require('./package.json').version,

@@ -9,6 +9,7 @@ export const {
   createStreamingPipeline,
   inspect,
   inspectFile,
+  ssimulacra2,
   supportedInputFormats,
   supportedOutputFormats,
   version,

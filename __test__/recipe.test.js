@@ -330,7 +330,7 @@ test('op table: every operation is described once and appears in index.d.ts and 
   // The engine and recipe methods are the ones made from the table, and nothing else records.
   const { Recipe } = require('../lib/recipe');
   const NOT_OPERATIONS = ['constructor', 'apply', 'clone', 'dimensions', 'hasIccProfile', 'toBuffer', 'toBufferWithMetrics',
-    'toFile', 'preset', 'toBufferWithPreset', 'toFileWithPreset', 'processBatch', 'toFormat', 'jpeg', 'png', 'webp', 'avif', 'metadata'];
+    'toFile', 'preset', 'toBufferWithPreset', 'toFileWithPreset', 'processBatch', 'toFormat', 'jpeg', 'png', 'webp', 'avif', 'metadata', 'toOutputs', 'toSrcset', 'placeholder'];
   for (const [Class, others] of [[ImageEngine, NOT_OPERATIONS], [Recipe, ['constructor', 'toJSON']]]) {
     for (const name of names) assert.ok(operations.methods.has(Class.prototype[name]), `${Class.name}.${name} comes from the table`);
     const own = Object.getOwnPropertyNames(Class.prototype).filter((n) => !names.includes(n));
@@ -338,7 +338,7 @@ test('op table: every operation is described once and appears in index.d.ts and 
   }
   // Every recording method of the native engine is reached through the table: most steps
   // are recorded as their JSON (pushStep), which the core reads into its Op.
-  const NATIVE_OTHERS = ['constructor', 'isMapped', 'branch', 'dimensions', 'header', 'metadata', 'run', 'processBatch'];
+  const NATIVE_OTHERS = ['constructor', 'isMapped', 'branch', 'dimensions', 'header', 'metadata', 'run', 'runOutputs', 'processBatch'];
   const nativeRecording = Object.getOwnPropertyNames(native.NativeEngine.prototype).filter((n) => !NATIVE_OTHERS.includes(n));
   const recorded = [];
   const spy = new Proxy({}, { get: (_t, method) => () => recorded.push(method) });

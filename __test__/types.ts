@@ -299,3 +299,31 @@ function sourceOptions(): void {
   ImageEngine.fromPath('in.jpg', { limitInputPixels: 1 });
 }
 void sourceOptions;
+
+async function manyOutputs(engine: ImageEngine): Promise<void> {
+  const entries = await engine.toOutputs([{ resize: 640, format: 'webp', quality: 'auto', target: 80 }, { resize: { width: 320 }, format: 'avif', path: 'a.avif' }, { placeholder: true }]);
+  for (const e of entries) {
+    if (e.success) {
+      const w: number = e.width;
+      const q: number | undefined = e.quality;
+      void [w, q];
+    } else {
+      const code: string = e.code;
+      void code;
+    }
+  }
+  const set = await engine.toSrcset({ widths: [320, 640], formats: ['avif', 'webp'], outDir: 'out', name: 'cat', quality: { avif: 60, webp: 'auto' } });
+  const webp: string | undefined = set.srcset.webp;
+  const p = await engine.placeholder();
+  const uri: string = p.dataUri;
+  const decodes: number = counters().decodes;
+  await engine.toBuffer('jpeg', { quality: 'auto', target: 70 });
+  void [webp, uri, decodes];
+  // @ts-expect-error toOutputs needs at least one spec
+  await engine.toOutputs([]);
+  // @ts-expect-error quality is a number or 'auto'
+  await engine.toOutputs([{ format: 'webp', quality: 'best' }]);
+  // @ts-expect-error widths are numbers
+  await engine.toSrcset({ widths: ['320'], outDir: 'out', name: 'cat' });
+}
+void manyOutputs;

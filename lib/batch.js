@@ -11,7 +11,7 @@ const { recordStep } = require('./operations');
 const { stepsOfRecipe } = require('./recipe');
 
 /** The keys of `engine.processBatch`'s options; the top-level one also takes `recipe`. */
-const ENGINE_BATCH_KEYS = Object.freeze(['format', 'quality', 'fastMode', 'effort', 'lossless', 'background', 'concurrency', 'fsync', 'onProgress']);
+const ENGINE_BATCH_KEYS = Object.freeze(['format', 'quality', 'fastMode', 'effort', 'lossless', 'background', 'target', 'concurrency', 'fsync', 'onProgress']);
 const BATCH_KEYS = Object.freeze(['recipe', ...ENGINE_BATCH_KEYS]);
 
 /**
@@ -61,7 +61,7 @@ function runBatch(nativeEngine, inputs, outDir, formatOrOptions, quality, fastMo
   } else {
     opts = { format: formatOrOptions, quality, fastMode, concurrency };
   }
-  const args = outputArgs(opts.format, { quality: opts.quality, fastMode: opts.fastMode, effort: opts.effort, lossless: opts.lossless, background: opts.background });
+  const args = outputArgs(opts.format, { quality: opts.quality, fastMode: opts.fastMode, effort: opts.effort, lossless: opts.lossless, background: opts.background, target: opts.target });
   const c = opts.concurrency;
   // 0 or absent: the native side picks from the cores and the free (cgroup) memory.
   const workers = c === undefined || c === null || c === 0 ? 0 : v.integer('concurrency', c, 1, 1024);

@@ -6,12 +6,13 @@
 const { types } = require('node:util');
 const native = require('../native.js');
 const v = require('./validate');
-const { typeError, rangeError } = require('./errors');
+const { typeError, rangeError, errorOfCode } = require('./errors');
 const { presetNamed } = require('./presets');
 const { outputArgs, fsyncOption, formatOfPath, FILE_OUTPUT_KEYS, FORMATS } = require('./output');
 const { addOperationMethods, recordStep, NATIVE } = require('./operations');
 const { stepsOfRecipe } = require('./recipe');
 const { runBatch } = require('./batch');
+const outputs = require('./outputs');
 
 /** The encoded bytes `from()` and `inspect()` take, as a Buffer over the caller's memory. */
 function toBytes(input, what = 'input') {
@@ -158,6 +159,34 @@ class ImageEngine {
 
   hasIccProfile() {
     return this.#native.header().hasIccProfile;
+  }
+
+  /**
+   * One decode, many outputs: `toOutputs([{ resize, format, quality, target, fastMode,
+   * effort, lossless, background, path, placeholder }, ...])` resolves with one entry per
+   * spec, in order; an entry that failed (its encode, its write) holds its `code` and
+   * `error`, the others are written or returned all the same.
+   */
+  async toOutputs(specs) {
+    return (await this.#native.runOutputs(outputs.specsJSON(specs), true)).map(outputs.entry);
+  }
+
+  /**
+   * A responsive set from one decode: `toSrcset({ widths, formats, outDir, name, quality,
+   * placeholder, baseUrl })` writes `<name>-<width>.<ext>` per format and width and resolves
+   * with `{ outputs, srcset: { <format>: '<baseUrl>name-320.webp 320w, …' }, placeholder? }`.
+   */
+  async toSrcset(options) {
+    const plan = outputs.srcsetSpecs(options);
+    require('node:fs').mkdirSync(v.path('outDir', options.outDir), { recursive: true });
+    return outputs.srcsetResult(plan, await this.toOutputs(plan.specs));
+  }
+
+  /** `placeholder()`: `{ thumbhash, blurhash, dominant, dataUri, width, height }` from one small decode. */
+  async placeholder() {
+    const [e] = await this.toOutputs([{ placeholder: true }]);
+    if (!e.success) throw errorOfCode(e.code, e.error);
+    return e.placeholder;
   }
 
   /**

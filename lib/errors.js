@@ -28,6 +28,11 @@ function codedError(Ctor, name, message) {
   return err;
 }
 
+/** An Error carrying `code` (a `LAZY_*` string), as the native side raises it. */
+function errorOfCode(code, message) {
+  return codedError(Error, byCode.get(code).name, message);
+}
+
 /** A TypeError for an argument of the wrong type. */
 function typeError(message) {
   return codedError(TypeError, 'INVALID_ARGUMENT', message);
@@ -69,4 +74,4 @@ function getErrorCategory(err) {
   return ErrorCategory.INTERNAL;
 }
 
-module.exports = { ErrorCode, ErrorCategory, getErrorCategory, isLazyImageError, codedError, typeError, rangeError, withContext };
+module.exports = { ErrorCode, ErrorCategory, getErrorCategory, isLazyImageError, codedError, errorOfCode, typeError, rangeError, withContext };

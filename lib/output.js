@@ -6,10 +6,13 @@ const v = require('./validate');
 const { optionalColour } = require('./colour');
 const { typeError, rangeError } = require('./errors');
 
+/** SSIMULACRA2 target of `quality: 'auto'` when none is given (its "high quality" level). */
+const DEFAULT_TARGET = 75;
+
 const { outputFormats: FORMATS } = native.vocabulary();
 
 /** The keys of an encoder options object. */
-const OUTPUT_KEYS = Object.freeze(['quality', 'fastMode', 'effort', 'lossless', 'background']);
+const OUTPUT_KEYS = Object.freeze(['quality', 'fastMode', 'effort', 'lossless', 'background', 'target']);
 /** The keys of a file output's options object. */
 const FILE_OUTPUT_KEYS = Object.freeze([...OUTPUT_KEYS, 'fsync']);
 
@@ -28,13 +31,17 @@ function outputArgs(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, what
   } else {
     opts = { quality: qualityOrOptions, fastMode };
   }
+  // quality: 'auto' chooses the quality per image against a SSIMULACRA2 `target` (default 75).
+  const auto = opts.quality === 'auto';
+  if (opts.target !== undefined && !auto) throw typeError("target is the score quality: 'auto' aims at; give quality: 'auto' with it");
   return [
     fmt,
-    v.optionalInteger('quality', opts.quality, 1, 100),
+    auto ? undefined : v.optionalInteger('quality', opts.quality, 1, 100),
     v.optionalBoolean('fastMode', opts.fastMode, false),
     v.optionalInteger('effort', opts.effort, 0, 10),
     v.optionalBoolean('lossless', opts.lossless, false),
     optionalColour('background', opts.background)?.slice(0, 3) ?? null,
+    auto ? v.number('target', opts.target ?? DEFAULT_TARGET, 1, 100) : null,
   ];
 }
 
@@ -56,4 +63,4 @@ function fsyncOption(options) {
   return typeof options === 'object' && options !== null ? v.optionalBoolean('fsync', options.fsync, true) : true;
 }
 
-module.exports = { outputArgs, fsyncOption, formatOfPath, OUTPUT_KEYS, FILE_OUTPUT_KEYS, FORMATS };
+module.exports = { outputArgs, fsyncOption, formatOfPath, OUTPUT_KEYS, FILE_OUTPUT_KEYS, FORMATS, DEFAULT_TARGET };

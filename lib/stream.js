@@ -44,7 +44,7 @@ function pipelineRecipe(o) {
 }
 
 /** The keys of `createStreamingPipeline`'s options. */
-const STREAM_KEYS = Object.freeze(['format', 'quality', 'fastMode', 'effort', 'lossless', 'background', 'recipe', 'ops', 'maxBytes', 'tmpDir']);
+const STREAM_KEYS = Object.freeze(['format', 'quality', 'fastMode', 'effort', 'lossless', 'background', 'target', 'recipe', 'ops', 'maxBytes', 'tmpDir']);
 
 const MIB = 1024 * 1024;
 
@@ -127,7 +127,7 @@ function createStreamingPipeline(options) {
   // Every step is checked now, before any byte is staged.
   const piped = pipelineRecipe(o);
   const limit = limitOf(o, piped.recipe, piped.where);
-  const outputOptions = { quality: o.quality, fastMode: o.fastMode, effort: o.effort, lossless: o.lossless, background: o.background };
+  const outputOptions = { quality: o.quality, fastMode: o.fastMode, effort: o.effort, lossless: o.lossless, background: o.background, target: o.target };
   // Validates the format and output options now, before any byte is staged.
   const [format] = outputArgs(o.format, outputOptions);
 

@@ -15,6 +15,8 @@ pub mod names;
 pub mod ops;
 pub mod output;
 pub mod pipeline;
+pub mod placeholder;
+pub mod quality;
 pub mod source;
 
 #[cfg(test)]

@@ -42,6 +42,10 @@ pub struct Metrics {
     pub crop_offset: Option<(u32, u32)>,
     /// What trim removed: top, right, bottom, left.
     pub trimmed: Option<[u32; 4]>,
+    /// The encoder quality used (the one chosen, for `quality: 'auto'`).
+    pub quality: Option<u8>,
+    /// For `quality: 'auto'`: the output's SSIMULACRA2 score against the frame encoded.
+    pub score: Option<f64>,
 }
 
 /// Milliseconds since `start`, then restarts it.

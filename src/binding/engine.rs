@@ -189,11 +189,21 @@ impl NativeEngine {
         effort: Option<u32>,
         lossless: bool,
         background: Option<Vec<u32>>,
+        target: Option<f64>,
         out_path: Option<String>,
         durable: bool,
     ) -> napi::Result<Object<'env>> {
-        let options = encode_options(&format, quality, fast_mode, effort, lossless, background)?;
+        let options = encode_options(&format, quality, fast_mode, effort, lossless, background, target)?;
         task::run(env, self.source(env)?.clone(), self.pipeline.clone(), options, out_path.map(Into::into), durable)
+    }
+
+    /// One decode feeding several outputs: `specs` is the JSON array `lib/outputs.js` wrote
+    /// (each `{ resize, format, quality, target, ..., path, placeholder }`); resolves with one
+    /// entry per spec, in order.
+    #[napi(ts_return_type = "Promise<OutputEntry[]>")]
+    pub fn run_outputs<'env>(&self, env: &'env Env, specs: String, durable: bool) -> napi::Result<Object<'env>> {
+        let specs: Vec<task::OutputSpec> = serde_json::from_str(&specs).map_err(|e| plain(Error::InvalidArgument(format!("output specs: {e}"))))?;
+        task::outputs(env, self.source(env)?.clone(), self.pipeline.clone(), specs, durable)
     }
 
     /// Applies this engine's operations to every file in `inputs` (each mapped like
@@ -213,11 +223,12 @@ impl NativeEngine {
         effort: Option<u32>,
         lossless: bool,
         background: Option<Vec<u32>>,
+        target: Option<f64>,
         concurrency: u32,
         durable: bool,
         on_progress: Option<ProgressCallback>,
     ) -> napi::Result<Object<'env>> {
-        let options = encode_options(&format, quality, fast_mode, effort, lossless, background)?;
+        let options = encode_options(&format, quality, fast_mode, effort, lossless, background, target)?;
         let inputs = inputs.into_iter().map(Into::into).collect();
         let concurrency = (concurrency > 0).then_some(concurrency as usize);
         task::batch(env, inputs, out_dir.into(), self.pipeline.clone(), options, concurrency, durable, on_progress)
@@ -231,6 +242,7 @@ fn encode_options(
     effort: Option<u32>,
     lossless: bool,
     background: Option<Vec<u32>>,
+    target: Option<f64>,
 ) -> napi::Result<EncodeOptions> {
     let rgb = background.map(|c| std::array::from_fn(|i| c.get(i).copied().unwrap_or(255).min(255) as u8));
     Ok(EncodeOptions {
@@ -240,6 +252,7 @@ fn encode_options(
         effort: effort.map(|e| e.min(10) as u8),
         lossless,
         background: rgb.unwrap_or([255; 3]),
+        target,
     })
 }
 

@@ -136,6 +136,8 @@ pub struct JobCounters {
     pub concurrency: u32,
     pub memory_reserved: f64,
     pub memory_capacity: f64,
+    /// Images decoded in this process so far.
+    pub decodes: f64,
 }
 
 /// What the process's image queue holds right now.
@@ -149,6 +151,7 @@ pub fn counters() -> JobCounters {
         concurrency: c.concurrency as u32,
         memory_reserved: c.memory_reserved as f64,
         memory_capacity: c.memory_capacity as f64,
+        decodes: crate::pipeline::decodes() as f64,
     }
 }
 
@@ -163,4 +166,18 @@ pub fn sweep_temp_files(env: Env, dir: String, stale_ms: f64) -> napi::Result<u3
 #[napi]
 pub fn native_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// SSIMULACRA2 of `distorted` against `reference` (both encoded images of one size, any
+/// format read here), on the calling thread: what `quality: 'auto'` aims at, for checking.
+#[napi]
+pub fn ssimulacra2(env: Env, reference: Buffer, distorted: Buffer) -> napi::Result<f64> {
+    let decode = |bytes: &[u8]| -> crate::error::Result<crate::image::Image> {
+        let header = codecs::probe(bytes)?;
+        codecs::decode(&Source::borrowed(std::sync::Arc::new(bytes.to_vec()))?, &header, &codecs::DecodeContext::default())
+    };
+    decode(&reference)
+        .and_then(|r| crate::quality::linear_rgb(&r))
+        .and_then(|r| crate::quality::score(&r, &distorted))
+        .map_err(|e| errors::to_js(&env, &e))
 }

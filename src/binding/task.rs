@@ -51,7 +51,7 @@ pub fn run<'env>(
         if out_path.as_deref().is_some_and(|p| source.is_file(p)) {
             return Err(Error::OutputIsInput(out_path.unwrap_or_default()));
         }
-        let Encoded { data, mut metrics } = pipeline::run_until(&source, &pipeline, &options, deadline, queue.memory())?;
+        let Encoded { data, mut metrics, .. } = pipeline::run_until(&source, &pipeline, &options, deadline, queue.memory())?;
         metrics.queue_ms = started.queue_ms;
         match &out_path {
             Some(path) => output::write_atomic(path, &data, durable).map(|_| (None, metrics)),
@@ -98,6 +98,10 @@ pub struct JsMetrics {
     pub trim_right: Option<u32>,
     pub trim_bottom: Option<u32>,
     pub trim_left: Option<u32>,
+    /// The encoder quality used (the one chosen, for `quality: 'auto'`).
+    pub quality: Option<u32>,
+    /// For `quality: 'auto'`: the output's SSIMULACRA2 score against the frame encoded.
+    pub score: Option<f64>,
     /// Version of this object's shape.
     pub version: u32,
 }
@@ -132,6 +136,8 @@ impl From<Metrics> for JsMetrics {
             trim_right: m.trimmed.map(|t| t[1]),
             trim_bottom: m.trimmed.map(|t| t[2]),
             trim_left: m.trimmed.map(|t| t[3]),
+            quality: m.quality.map(u32::from),
+            score: m.score,
             version: metrics::VERSION,
         }
     }
@@ -302,5 +308,147 @@ pub fn metadata<'env>(env: &'env Env, source: Source, auto_orient: bool, want_ic
         })
     };
     jobs::global().submit(crate::limits::Deadline::NONE, work, settle).map_err(|e| errors::to_js(env, &e))?;
+    Ok(promise)
+}
+
+/// One output of `toOutputs`, as JS checked and normalised it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputSpec {
+    resize: Option<crate::ops::Op>,
+    format: String,
+    quality: Option<u8>,
+    target: Option<f64>,
+    fast_mode: bool,
+    effort: Option<u8>,
+    lossless: bool,
+    background: Option<[u8; 3]>,
+    path: Option<String>,
+    placeholder: bool,
+}
+
+impl OutputSpec {
+    fn branch(&self) -> Result<pipeline::Branch> {
+        let mut options = EncodeOptions::new(crate::format::Format::parse(&self.format)?);
+        options.quality = self.quality;
+        options.target = self.target;
+        options.fast_mode = self.fast_mode;
+        options.effort = self.effort;
+        options.lossless = self.lossless;
+        options.background = self.background.unwrap_or([255; 3]);
+        let ops = match (&self.resize, self.placeholder) {
+            (Some(op), _) => vec![op.clone()],
+            // A placeholder's frame is small: shrunk on load to about its hashes' size.
+            (None, true) => {
+                let side = Some(crate::placeholder::HASH_SIDE);
+                vec![crate::ops::Op::Resize(crate::ops::ResizeSpec { width: side, height: side, without_enlargement: true, ..Default::default() })]
+            }
+            (None, false) => Vec::new(),
+        };
+        Ok(pipeline::Branch { ops, options, placeholder: self.placeholder })
+    }
+}
+
+#[napi(object)]
+pub struct PlaceholderResult {
+    pub thumbhash: Buffer,
+    pub blurhash: String,
+    pub dominant: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// One entry of `toOutputs`: the output, or its own error.
+#[napi(object)]
+pub struct OutputEntry {
+    pub success: bool,
+    pub format: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub bytes: Option<f64>,
+    pub quality: Option<u32>,
+    pub score: Option<f64>,
+    pub data: Option<Buffer>,
+    pub path: Option<String>,
+    pub placeholder: Option<PlaceholderResult>,
+    pub metrics: Option<JsMetrics>,
+    pub error: Option<String>,
+    pub code: Option<String>,
+    pub error_code: Option<u32>,
+}
+
+/// The core's result for one spec, before it becomes JS values on the JS thread.
+pub struct Outcome {
+    format: String,
+    result: Result<(Encoded, Option<String>)>,
+}
+
+impl From<Outcome> for OutputEntry {
+    fn from(o: Outcome) -> OutputEntry {
+        let failed = |e: Error| OutputEntry {
+            success: false,
+            format: o.format.clone(),
+            width: None,
+            height: None,
+            bytes: None,
+            quality: None,
+            score: None,
+            data: None,
+            path: None,
+            placeholder: None,
+            metrics: None,
+            error: Some(e.to_string()),
+            code: Some(e.code().into()),
+            error_code: Some(e.number()),
+        };
+        match o.result {
+            Err(e) => failed(e),
+            Ok((encoded, path)) => {
+                let m = encoded.metrics;
+                OutputEntry {
+                    success: true,
+                    format: m.format_out.into(),
+                    width: Some(m.width_out),
+                    height: Some(m.height_out),
+                    bytes: Some(m.bytes_out as f64),
+                    quality: m.quality.map(u32::from),
+                    score: m.score,
+                    data: path.is_none().then(|| Buffer::from(encoded.data)),
+                    placeholder: encoded.placeholder.map(|p| PlaceholderResult { thumbhash: p.thumbhash.into(), blurhash: p.blurhash, dominant: p.dominant, width: p.width, height: p.height }),
+                    path,
+                    metrics: Some(m.into()),
+                    error: None,
+                    code: None,
+                    error_code: None,
+                }
+            }
+        }
+    }
+}
+
+/// Queues one decode feeding every spec's output; each entry settles on its own (a failed
+/// encode or write fails only its entry), a failure before the branches fails them all.
+pub fn outputs<'env>(env: &'env Env, source: Source, pipeline: Pipeline, specs: Vec<OutputSpec>, durable: bool) -> napi::Result<Object<'env>> {
+    let branches = specs.iter().map(OutputSpec::branch).collect::<Result<Vec<_>>>().map_err(|e| errors::to_js(env, &e))?;
+    let (settle, promise) = promise(env, |outcomes: Vec<Outcome>| outcomes.into_iter().map(OutputEntry::from).collect::<Vec<_>>())?;
+    let deadline = pipeline.limits.deadline(Instant::now());
+    let queue = jobs::global().clone();
+    let work = move |started: jobs::Started| {
+        let results = pipeline::run_branches(&source, &pipeline, &branches, deadline, queue.memory())?;
+        let outcomes = results.into_iter().zip(specs).map(|(result, spec)| {
+            let format = spec.format.clone();
+            let result = result.and_then(|mut encoded| {
+                encoded.metrics.queue_ms = started.queue_ms;
+                match &spec.path {
+                    Some(path) if source.is_file(std::path::Path::new(path)) => Err(Error::OutputIsInput(path.into())),
+                    Some(path) => output::write_atomic(std::path::Path::new(path), &encoded.data, durable).map(|_| (encoded, spec.path.clone())),
+                    None => Ok((encoded, None)),
+                }
+            });
+            Outcome { format, result }
+        });
+        Ok(outcomes.collect())
+    };
+    jobs::global().submit(deadline, work, settle).map_err(|e| errors::to_js(env, &e))?;
     Ok(promise)
 }

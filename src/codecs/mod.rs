@@ -170,11 +170,14 @@ pub struct EncodeOptions {
     pub lossless: bool,
     /// What alpha is flattened onto for a format without it (JPEG): white by default.
     pub background: [u8; 3],
+    /// Choose the quality per image: the lowest whose output scores at least this on
+    /// SSIMULACRA2 against the frame it encodes (`crate::quality`); `quality` is then unused.
+    pub target: Option<f64>,
 }
 
 impl EncodeOptions {
     pub fn new(format: Format) -> EncodeOptions {
-        EncodeOptions { format, quality: None, fast_mode: false, effort: None, lossless: false, background: [255; 3] }
+        EncodeOptions { format, quality: None, fast_mode: false, effort: None, lossless: false, background: [255; 3], target: None }
     }
 
     pub fn quality_or(&self, default: u8) -> u8 {

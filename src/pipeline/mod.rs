@@ -6,7 +6,7 @@ mod plan;
 mod run;
 mod sink;
 
-pub use run::{run, run_branches, run_until, Branch, Encoded};
+pub use run::{decodes, run, run_branches, run_until, Branch, Encoded};
 pub use sink::FrameSink;
 
 use crate::limits::{FailOn, Limits};

@@ -3,6 +3,7 @@
 //! becomes `Error::Internal`, so one bad call can never take the process down.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::{cost, plan, Pipeline};
@@ -16,11 +17,14 @@ use crate::metrics::{self, lap, Metrics};
 use crate::image::Image;
 use crate::limits::Limits;
 use crate::ops::{self, geometry, resize, Op, Overlay};
+use crate::placeholder::Placeholder;
 use crate::source::Source;
 
 pub struct Encoded {
     pub data: Vec<u8>,
     pub metrics: Metrics,
+    /// For a placeholder branch: the hashes and colour (`data` is its tiny preview).
+    pub placeholder: Option<Placeholder>,
 }
 
 /// Runs the pipeline now, on the calling thread, reserving its memory from the process's
@@ -34,29 +38,40 @@ pub fn run(source: &Source, pipeline: &Pipeline, options: &EncodeOptions) -> Res
 /// a stage that cannot stop (a libaom encode), is a timeout too. Any panic inside becomes
 /// `Error::Internal`.
 pub fn run_until(source: &Source, pipeline: &Pipeline, options: &EncodeOptions, deadline: Deadline, gate: &MemoryGate) -> Result<Encoded> {
-    let only = [Branch { ops: Vec::new(), options: options.clone() }];
-    let mut outputs = run_branches(source, pipeline, &only, deadline, gate)?;
-    Ok(outputs.remove(0))
+    let only = [Branch { ops: Vec::new(), options: options.clone(), placeholder: false }];
+    run_branches(source, pipeline, &only, deadline, gate)?.remove(0)
 }
 
-/// One output of a run: the operations after the shared ones, and its encoding.
+/// One output of a run: the operations after the shared ones, and its encoding; or, with
+/// `placeholder`, the hashes, colour and tiny preview of its frame (`crate::placeholder`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Branch {
     pub ops: Vec<Op>,
     pub options: EncodeOptions,
+    pub placeholder: bool,
 }
 
 /// One decode feeding several outputs: the source is decoded once, `pipeline`'s operations
 /// run once, then each branch runs its own operations on a copy and is encoded. The decode
 /// is planned from the shared operations, or, when there are none and each branch starts
 /// with a downscale, from the largest branch (shrink-on-load to its size; smaller branches
-/// resample from there). With one branch this is exactly a single run.
-pub fn run_branches(source: &Source, pipeline: &Pipeline, branches: &[Branch], deadline: Deadline, gate: &MemoryGate) -> Result<Vec<Encoded>> {
+/// resample from there). With one branch this is exactly a single run. A failure before the
+/// branches (limits, decode, shared operations) fails the run; a branch's own failure (its
+/// operations, its encode) fails only its entry.
+pub fn run_branches(source: &Source, pipeline: &Pipeline, branches: &[Branch], deadline: Deadline, gate: &MemoryGate) -> Result<Vec<Result<Encoded>>> {
     guarded(|| {
         let encoded = run_unguarded(source, pipeline, branches, deadline, gate)?;
         deadline.check()?;
         Ok(encoded)
     })
+}
+
+static DECODES: AtomicU64 = AtomicU64::new(0);
+
+/// Sources (and overlays) decoded by pipelines in this process so far: what one decode
+/// feeding many outputs is checked by. Decodes for scoring an output are not counted.
+pub fn decodes() -> u64 {
+    DECODES.load(Ordering::Relaxed)
 }
 
 fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -84,7 +99,7 @@ fn planning_pipeline(pipeline: &Pipeline, branches: &[Branch], header: &Header) 
     planning
 }
 
-fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], deadline: Deadline, gate: &MemoryGate) -> Result<Vec<Encoded>> {
+fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], deadline: Deadline, gate: &MemoryGate) -> Result<Vec<Result<Encoded>>> {
     let started = Instant::now();
     let cpu = cpu_time::ThreadTime::try_now().ok();
     let mut clock = Instant::now();
@@ -112,6 +127,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     let _busy = heap::busy();
     // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
     let ctx = DecodeContext { target: plan.target, deadline, profile: colour.profile.as_ref(), fail_on: pipeline.fail_on };
+    DECODES.fetch_add(1, Ordering::Relaxed);
     let decoded = codecs::decode(source, &header, &ctx);
     // A file truncated or rewritten under its map reads wrong (or as zeros): that, rather
     // than whatever the decoder made of it, is the error to report.
@@ -138,19 +154,55 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     let shared_ops_ms = lap(&mut clock);
     let shared_report = cx.report;
 
+    let run = Shared { source, pipeline, found: &found, header: &header, colour: &colour, started, cpu, decode_ms, shared_ops_ms, memory_estimate, deadline };
     let mut outputs = Vec::with_capacity(branches.len());
     let mut shared = Some(image);
     for (i, branch) in branches.iter().enumerate() {
         // The last branch takes the shared frame; the others work on a copy.
-        let mut image = if i + 1 == branches.len() { shared.take().expect("frame kept until the last branch") } else { shared.clone().expect("frame kept") };
-        let own_ops = if single { &[][..] } else { &branch.ops[..] };
+        let image = if i + 1 == branches.len() { shared.take().expect("frame kept until the last branch") } else { shared.clone().expect("frame kept") };
         cx.report = shared_report;
+        let own_ops = if single { &[][..] } else { &branch.ops[..] };
+        outputs.push(guarded(|| run.branch(image, own_ops, branch, &mut cx, &mut clock)));
+    }
+    Ok(outputs)
+}
+
+/// What every branch of a run shares: the source, its header and metadata, the colour
+/// plan, and the clock and costs so far.
+struct Shared<'a> {
+    source: &'a Source,
+    pipeline: &'a Pipeline,
+    found: &'a metadata::SourceMetadata,
+    header: &'a Header,
+    colour: &'a metadata::ColourPlan,
+    started: Instant,
+    cpu: Option<cpu_time::ThreadTime>,
+    decode_ms: f64,
+    shared_ops_ms: f64,
+    memory_estimate: u64,
+    deadline: Deadline,
+}
+
+impl Shared<'_> {
+    /// The size the shared operations give at full resolution (whatever the decode was
+    /// shrunk to): what a placeholder stands for.
+    fn full_size(&self) -> (u32, u32) {
+        let h = self.header;
+        let turned = self.pipeline.auto_orient && h.orientation >= 5;
+        let displayed = if turned { (h.height, h.width) } else { (h.width, h.height) };
+        self.pipeline.ops.iter().fold(displayed, |size, op| op.output_size(size))
+    }
+
+    /// One branch: its own operations, then its encode (with quality chosen per image when
+    /// asked) or its placeholder, and its metrics.
+    fn branch(&self, mut image: Image, own_ops: &[Op], branch: &Branch, cx: &mut ops::Context, clock: &mut Instant) -> Result<Encoded> {
+        let (deadline, pipeline, found, colour) = (self.deadline, self.pipeline, self.found, self.colour);
         for op in own_ops {
             deadline.check()?;
-            image = op.apply(image, &mut cx)?;
+            image = op.apply(image, cx)?;
         }
         let (width_out, height_out) = (image.width, image.height);
-        let ops_ms = shared_ops_ms + lap(&mut clock);
+        let ops_ms = self.shared_ops_ms + lap(clock);
 
         let keep = pipeline.keep;
         let exif = match (&found.exif, keep.exif) {
@@ -158,40 +210,53 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
             _ => None,
         };
         let carried = EncodeContext { deadline, icc: colour.carry_icc.as_deref(), exif: exif.as_ref().map(|e| &e.tiff[..]) };
-        let data = codecs::encode_with(image, &branch.options, &carried)?;
-        let encode_ms = lap(&mut clock);
+        let (mut quality, mut score, mut placeholder) = (branch.options.quality, None, None);
+        let data = if branch.placeholder {
+            let made = crate::placeholder::make(image, self.full_size())?;
+            let preview = made.preview.clone();
+            placeholder = Some(made);
+            preview
+        } else if let Some(target) = branch.options.target {
+            let chosen = crate::quality::encode_auto(&image, &branch.options, &carried, target)?;
+            (quality, score) = (Some(chosen.quality), Some(chosen.score));
+            chosen.data
+        } else {
+            codecs::encode_with(image, &branch.options, &carried)?
+        };
+        let encode_ms = lap(clock);
         let metadata_stripped = found.other
             || (found.icc.is_some() && colour.carry_icc.is_none())
             || (found.exif.is_some() && exif.as_ref().is_none_or(|e| e.gps_removed));
-
+        let input = self.source.bytes();
         let metrics = Metrics {
-            decode_ms,
+            decode_ms: self.decode_ms,
             ops_ms,
             encode_ms,
-            total_ms: started.elapsed().as_secs_f64() * 1000.0,
+            total_ms: self.started.elapsed().as_secs_f64() * 1000.0,
             peak_rss: metrics::peak_rss(),
             bytes_in: input.len() as u64,
             bytes_out: data.len() as u64,
-            format_in: header.format.name(),
+            format_in: self.header.format.name(),
             format_out: branch.options.format.name(),
-            width_in: header.width,
-            height_in: header.height,
+            width_in: self.header.width,
+            height_in: self.header.height,
             width_out,
             height_out,
             compression_ratio: input.len() as f64 / data.len().max(1) as f64,
-            cpu_time_ms: cpu.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
+            cpu_time_ms: self.cpu.as_ref().map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
             icc_preserved: colour.carry_icc.is_some(),
             metadata_stripped,
             policy_violations: colour.violations.clone(),
-            memory_estimate,
+            memory_estimate: self.memory_estimate,
             tone_mapped: found.hdr,
             crop_offset: cx.report.crop_offset,
             trimmed: cx.report.trimmed,
+            quality,
+            score,
             ..Metrics::default()
         };
-        outputs.push(Encoded { data, metrics });
+        Ok(Encoded { data, metrics, placeholder })
     }
-    Ok(outputs)
 }
 
 /// A composite layer's pixels: its source decoded whole (sRGB, oriented) under the main
@@ -202,6 +267,7 @@ fn decode_overlay(overlay: &Overlay, limits: &Limits, deadline: Deadline) -> Res
     limits.check_dimensions(header.width, header.height)?;
     let colour = metadata::colour_plan(&found, metadata::Keep::default(), limits);
     let ctx = DecodeContext { target: None, deadline, profile: colour.profile.as_ref(), fail_on: overlay.pipeline.fail_on };
+    DECODES.fetch_add(1, Ordering::Relaxed);
     let decoded = codecs::decode(source, &header, &ctx);
     source.check_unchanged()?;
     let mut image = decoded?;
@@ -361,11 +427,13 @@ mod tests {
         let input = Source::borrowed(std::sync::Arc::new(jpeg)).unwrap();
         let resize = |w| Op::Resize(ResizeSpec { width: Some(w), ..Default::default() });
         let branches = [
-            Branch { ops: vec![resize(200)], options: EncodeOptions::new(Format::Png) },
-            Branch { ops: vec![resize(500), Op::Grayscale], options: EncodeOptions::new(Format::Png) },
+            Branch { ops: vec![resize(200)], options: EncodeOptions::new(Format::Png), placeholder: false },
+            Branch { ops: vec![resize(500), Op::Grayscale], options: EncodeOptions::new(Format::Png), placeholder: false },
         ];
         let gate = jobs::global().memory();
-        let fanned = run_branches(&input, &Pipeline::default(), &branches, Deadline::NONE, gate).unwrap();
+        let decodes = super::decodes();
+        let fanned: Vec<Encoded> = run_branches(&input, &Pipeline::default(), &branches, Deadline::NONE, gate).unwrap().into_iter().map(Result::unwrap).collect();
+        assert!(super::decodes() > decodes);
         assert_eq!(fanned.len(), 2);
         for (out, branch) in fanned.iter().zip(&branches) {
             let alone = Pipeline { ops: branch.ops.clone(), ..Pipeline::default() };

@@ -1,0 +1,99 @@
+'use strict';
+// One decode, many outputs: `toOutputs(specs)` checks each output's spec and normalises it
+// into the JSON the native engine reads; `toSrcset` builds the specs of a responsive set
+// and its `srcset` strings.
+
+const path = require('node:path');
+const v = require('./validate');
+const { typeError, rangeError, withContext, getErrorCategory } = require('./errors');
+const { stepFromCall } = require('./operations');
+const { FORMATS, outputArgs } = require('./output');
+
+const SPEC_KEYS = Object.freeze(['resize', 'format', 'quality', 'target', 'fastMode', 'effort', 'lossless', 'background', 'path', 'placeholder']);
+const EXTENSIONS = Object.freeze({ jpeg: 'jpg', jpg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' });
+
+/** `{ resize?, format, quality?, target?, fastMode?, effort?, lossless?, background?, path?, placeholder? }` → native JSON. */
+function spec(s, i) {
+  return withContext(`outputs[${i}]`, () => {
+    const { resize, path: file, placeholder: asked, format, ...encoder } = v.knownKeys(`outputs[${i}]`, s, SPEC_KEYS, 'an output spec');
+    const placeholder = v.optionalBoolean('placeholder', asked, false);
+    if (placeholder && (file !== undefined || encoder.quality !== undefined)) throw typeError('a placeholder spec takes resize only: its preview is returned as a data URI');
+    // The same checks as toBuffer's options.
+    const [fmt, quality, fastMode, effort, lossless, background, target] = outputArgs(placeholder && format === undefined ? 'webp' : format, encoder);
+    return {
+      resize: resize === undefined || resize === null ? null : { ...stepFromCall('resize', [resize]) },
+      format: fmt === 'jpg' ? 'jpeg' : fmt,
+      quality: quality ?? null,
+      target,
+      fastMode,
+      effort: effort ?? null,
+      lossless,
+      background,
+      path: file === undefined ? null : path.resolve(v.path('path', file)),
+      placeholder,
+    };
+  });
+}
+
+/** The native JSON of a list of specs, or a coded error naming the spec. */
+function specsJSON(specs) {
+  if (!Array.isArray(specs) || specs.length === 0) {
+    throw typeError(`toOutputs takes a non-empty array of output specs like [{ resize: 640, format: 'webp' }], got ${v.describe(specs)}`);
+  }
+  return JSON.stringify(specs.map(spec));
+}
+
+/** A native entry as JS gives it: failures keep their code; placeholders get their encodings. */
+function entry(e) {
+  if (!e.success) return { success: false, format: e.format, error: e.error, code: e.code, errorCode: e.errorCode, category: getErrorCategory({ code: e.code }) };
+  const out = { success: true, format: e.format, width: e.width, height: e.height, bytes: e.bytes, metrics: e.metrics };
+  if (e.quality != null) out.quality = e.quality;
+  if (e.score != null) out.score = e.score;
+  if (e.placeholder) {
+    const p = e.placeholder;
+    out.placeholder = { thumbhash: p.thumbhash.toString('base64'), blurhash: p.blurhash, dominant: p.dominant, dataUri: `data:image/webp;base64,${e.data.toString('base64')}`, width: p.width, height: p.height };
+  } else if (e.path != null) out.path = e.path;
+  else out.data = e.data;
+  return out;
+}
+
+const SRCSET_KEYS = Object.freeze(['widths', 'formats', 'outDir', 'name', 'quality', 'target', 'effort', 'placeholder', 'baseUrl']);
+
+/**
+ * The specs of `toSrcset({ widths, formats, outDir, name, quality, placeholder, baseUrl })`:
+ * each format at each width (never enlarged), written as `<outDir>/<name>-<width>.<ext>`.
+ */
+function srcsetSpecs(options) {
+  const o = v.knownKeys('toSrcset options', options, SRCSET_KEYS, 'toSrcset');
+  if (!Array.isArray(o.widths) || o.widths.length === 0) throw typeError(`widths must be a non-empty array of widths like [320, 640, 1280], got ${v.describe(o.widths)}`);
+  const widths = o.widths.map((w, i) => v.integer(`widths[${i}]`, w, 1, v.MAX_SIDE));
+  const formats = (o.formats ?? ['avif', 'webp', 'jpeg']).map((f, i) => v.oneOf(`formats[${i}]`, f, FORMATS));
+  const outDir = v.path('outDir', o.outDir);
+  const name = v.string('name', o.name);
+  if (name.includes('/') || name.includes('\\')) throw rangeError(`name is a file name's start, without folders; got ${v.quoted(name)}`);
+  const quality = o.quality;
+  const specs = [];
+  for (const format of formats) {
+    for (const width of widths) {
+      const q = typeof quality === 'object' && quality !== null ? quality[format] : quality;
+      specs.push({ resize: { width, withoutEnlargement: true }, format, quality: q, target: q === 'auto' ? o.target : undefined, effort: o.effort, path: path.join(outDir, `${name}-${width}.${EXTENSIONS[format]}`) });
+    }
+  }
+  if (o.placeholder === true) specs.push({ placeholder: true });
+  return { specs, formats, widths, baseUrl: o.baseUrl === undefined ? '' : String(o.baseUrl) };
+}
+
+/** `{ outputs, srcset: { <format>: 'a-320.webp 320w, …' }, placeholder? }` from the entries. */
+function srcsetResult(plan, entries) {
+  const srcset = {};
+  entries.forEach((e) => {
+    if (!e.success || e.placeholder) return;
+    const key = e.format;
+    const item = `${plan.baseUrl}${path.basename(e.path)} ${e.width}w`;
+    srcset[key] = srcset[key] ? `${srcset[key]}, ${item}` : item;
+  });
+  const placeholder = entries.find((e) => e.success && e.placeholder)?.placeholder;
+  return placeholder ? { outputs: entries, srcset, placeholder } : { outputs: entries, srcset };
+}
+
+module.exports = { specsJSON, entry, srcsetSpecs, srcsetResult };
