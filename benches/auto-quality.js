@@ -4,7 +4,9 @@
 // format: the bytes of `quality: 'auto'` (target 75) against the lowest fixed quality (steps
 // of 5) that keeps at least 95 % of the corpus at SSIMULACRA2 ≥ 75, ours and sharp's; every
 // score by `ssimulacra2()` against the lossless resize.
-//   node benches/auto-quality.js [--formats webp,jpeg,avif] [--limit 30]
+//   node benches/auto-quality.js [--formats webp,jpeg,avif] [--limit 30] [--qualities 70,75,...]
+// (the fixed sweep's qualities: the default is every step of 5; the lowest that keeps 95 %
+// at the target must be among them)
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -13,11 +15,11 @@ const { parseArgs } = require('node:util');
 const sharp = require('sharp');
 const { ImageEngine, ssimulacra2 } = require('..');
 
-const { values: args } = parseArgs({ options: { formats: { type: 'string', default: 'webp,jpeg' }, limit: { type: 'string', default: '30' } } });
+const { values: args } = parseArgs({ options: { formats: { type: 'string', default: 'webp,jpeg' }, limit: { type: 'string', default: '30' }, qualities: { type: 'string' } } });
 const CACHE = path.join(__dirname, '..', '.cache', 'bench', 'deb');
 const PACKAGES = ['ukui-wallpapers', 'mate-backgrounds'];
 const TARGET = 75;
-const QUALITIES = [30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95];
+const QUALITIES = args.qualities ? args.qualities.split(',').map(Number) : [30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95];
 
 /** The JPEG and PNG photos of the packages, at least 1280 wide, largest files first. */
 async function corpus() {
@@ -52,7 +54,7 @@ async function main() {
       for (const q of QUALITIES) {
         t = process.hrtime.bigint();
         const data = await engine.toBuffer(format, { quality: q });
-        if (q === 80) ours.fixedMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (q === QUALITIES.at(-1)) ours.fixedMs.push(Number(process.hrtime.bigint() - t) / 1e6);
         ours.fixed[q].push({ bytes: data.length, score: ssimulacra2(reference, data) });
         const s = await sharp(photo).resize(1280).toFormat(format, { quality: q }).toBuffer();
         theirs[q].push({ bytes: s.length, score: ssimulacra2(sharpReference, s) });

@@ -1,15 +1,15 @@
 //! Quality chosen per image: the lowest encoder quality whose output still scores at least a
-//! target on SSIMULACRA2 (the `ssimulacra2` crate, BSD) against the frame it encodes. The
-//! search is a binary search over qualities in steps of 5 (30–95), so about four encodes,
-//! each decoded again by our own decoder and scored; each probe is kept, so the chosen one
-//! is not encoded twice.
+//! target on SSIMULACRA2 (the `fast-ssim2` crate, BSD/MIT: SIMD, and the reference frame's
+//! half of the work done once for all probes) against the frame it encodes. The search is a
+//! binary search over qualities in steps of 5 (30–95), so about five encodes, each decoded
+//! again by our own decoder and scored; each probe is kept, so the chosen one is not encoded
+//! twice.
 
-use ssimulacra2::{compute_frame_ssimulacra2, LinearRgb};
+use fast_ssim2::{PixelDescriptor, PixelSlice, Ssimulacra2Error, Ssimulacra2Reference};
 
 use crate::codecs::{self, DecodeContext, EncodeContext, EncodeOptions};
 use crate::error::{Error, Result};
 use crate::image::Image;
-use crate::ops::colour::linear;
 use crate::source::Source;
 
 /// SSIMULACRA2's "high quality" level, the default target.
@@ -27,7 +27,7 @@ pub struct Chosen {
 /// Encodes `image` at the lowest candidate quality scoring at least `target`; when even the
 /// highest does not, at the highest (its score then says so).
 pub fn encode_auto(image: &Image, options: &EncodeOptions, ctx: &EncodeContext, target: f64) -> Result<Chosen> {
-    let reference = linear_rgb(image)?;
+    let reference = reference(image)?;
     let probe = |quality: u8| -> Result<Chosen> {
         let mut o = options.clone();
         o.quality = Some(quality);
@@ -56,22 +56,25 @@ pub fn encode_auto(image: &Image, options: &EncodeOptions, ctx: &EncodeContext, 
 }
 
 /// SSIMULACRA2 of encoded `data` against `reference`.
-pub fn score(reference: &LinearRgb, data: &[u8]) -> Result<f64> {
+pub fn score(reference: &Ssimulacra2Reference, data: &[u8]) -> Result<f64> {
     let header = codecs::probe(data)?;
     let source = Source::borrowed(std::sync::Arc::new(data.to_vec()))?;
-    let decoded = codecs::decode(&source, &header, &DecodeContext::default())?;
-    compute_frame_ssimulacra2(reference.clone(), linear_rgb(&decoded)?).map_err(|e| match e {
-        ssimulacra2::Ssimulacra2Error::NonMatchingImageDimensions => Error::InvalidArgument("SSIMULACRA2 compares images of one size; these differ".into()),
-        ssimulacra2::Ssimulacra2Error::InvalidImageSize => Error::InvalidArgument("SSIMULACRA2 needs images of at least 8x8 pixels".into()),
-        e => Error::Internal(format!("ssimulacra2: {e:?}")),
-    })
+    let decoded = codecs::decode(&source, &header, &DecodeContext::default())?.into_rgb();
+    with_slice(&decoded, |slice| reference.compare(slice))
 }
 
-/// The frame as linear light, alpha flattened onto white as a viewer would show it.
-pub fn linear_rgb(image: &Image) -> Result<LinearRgb> {
-    let rgb = image.clone().into_rgb();
-    let data = rgb.data.chunks_exact(3).map(|p| [linear(p[0]), linear(p[1]), linear(p[2])]).collect();
-    LinearRgb::new(data, image.width as usize, image.height as usize).map_err(|e| Error::Internal(format!("ssimulacra2 frame: {e:?}")))
+/// The reference side of the scores, computed once: the frame as a viewer shows it (alpha
+/// flattened onto white).
+pub fn reference(image: &Image) -> Result<Ssimulacra2Reference> {
+    with_slice(&image.clone().into_rgb(), Ssimulacra2Reference::new)
+}
+
+fn with_slice<T>(rgb: &Image, f: impl FnOnce(&PixelSlice<'_>) -> std::result::Result<T, Ssimulacra2Error>) -> Result<T> {
+    let slice = PixelSlice::new(&rgb.data, rgb.width, rgb.height, rgb.stride(), PixelDescriptor::RGB8_SRGB).map_err(|e| Error::Internal(format!("ssimulacra2 frame: {e:?}")))?;
+    f(&slice).map_err(|e| match e {
+        Ssimulacra2Error::NonMatchingImageDimensions => Error::InvalidArgument("SSIMULACRA2 compares images of one size; these differ".into()),
+        e => Error::Internal(format!("ssimulacra2: {e}")),
+    })
 }
 
 #[cfg(test)]
@@ -85,7 +88,7 @@ mod tests {
         let image = photo(160, 120, false);
         let options = EncodeOptions::new(Format::Webp);
         let chosen = encode_auto(&image, &options, &EncodeContext::default(), 70.0).unwrap();
-        let reference = linear_rgb(&image).unwrap();
+        let reference = reference(&image).unwrap();
         assert!(chosen.score >= 70.0, "{}", chosen.score);
         assert!((score(&reference, &chosen.data).unwrap() - chosen.score).abs() < 1e-9, "the score is the output's");
         let below = CANDIDATES.iter().rev().find(|&&q| q < chosen.quality);

@@ -177,7 +177,7 @@ pub fn ssimulacra2(env: Env, reference: Buffer, distorted: Buffer) -> napi::Resu
         codecs::decode(&Source::borrowed(std::sync::Arc::new(bytes.to_vec()))?, &header, &codecs::DecodeContext::default())
     };
     decode(&reference)
-        .and_then(|r| crate::quality::linear_rgb(&r))
+        .and_then(|r| crate::quality::reference(&r))
         .and_then(|r| crate::quality::score(&r, &distorted))
         .map_err(|e| errors::to_js(&env, &e))
 }

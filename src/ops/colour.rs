@@ -36,10 +36,6 @@ impl Colour {
 }
 
 /// sRGB-encoded 8-bit value → linear light 0–1.
-pub fn linear(v: u8) -> f32 {
-    linear_table()[v as usize]
-}
-
 fn linear_table() -> &'static [f32; 256] {
     static TABLE: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
