@@ -3,7 +3,6 @@
 // Nothing here touches pixels or file bytes; outputs run as jobs in Rust. The operation
 // methods (resize, crop, …, sanitize) are made from the table in operations.js.
 
-const { types } = require('node:util');
 const native = require('../native.js');
 const v = require('./validate');
 const { typeError, rangeError, errorOfCode } = require('./errors');
@@ -13,24 +12,6 @@ const { addOperationMethods, recordStep, NATIVE } = require('./operations');
 const { stepsOfRecipe } = require('./recipe');
 const { runBatch } = require('./batch');
 const outputs = require('./outputs');
-
-/** The encoded bytes `from()` and `inspect()` take, as a Buffer over the caller's memory. */
-function toBytes(input, what = 'input') {
-  // A Proxy passes Buffer.isBuffer but not the native side's checks: refused here, coded.
-  if (types.isProxy(input)) {
-    throw typeError(`${what} must be the Buffer itself, got a Proxy: pass the Buffer (or Uint8Array, ArrayBuffer) it wraps`);
-  }
-  if (types.isUint8Array(input)) {
-    if (Buffer.isBuffer(input)) return input;
-    // A Buffer over the same memory, bounds read with the real accessors (the native side copies).
-    return Buffer.from(...v.viewParts(input));
-  }
-  if (types.isArrayBuffer(input) || types.isSharedArrayBuffer(input)) return Buffer.from(input, 0, v.byteSize(input));
-  const hint = types.isArrayBufferView(input)
-    ? '; for another view, pass new Uint8Array(view.buffer, view.byteOffset, view.byteLength)'
-    : '';
-  throw typeError(`${what} must be a Buffer, Uint8Array, ArrayBuffer or SharedArrayBuffer, got ${v.describe(input)}${hint}`);
-}
 
 /** `(options)` in place of `(format, options)`: the format left out. */
 function shifted(format, qualityOrOptions, fastMode) {
@@ -67,7 +48,7 @@ class ImageEngine {
    * may reuse, transfer or resize its buffer at once. Use `fromPath` for zero-copy input.
    */
   static from(input, options) {
-    return withSourceOptions(new ImageEngine(native.NativeEngine.fromBuffer(toBytes(input))), options);
+    return withSourceOptions(new ImageEngine(native.NativeEngine.fromBuffer(v.toBytes(input))), options);
   }
 
   static fromBytes(input, options) {
@@ -178,7 +159,7 @@ class ImageEngine {
    */
   async toSrcset(options) {
     const plan = outputs.srcsetSpecs(options);
-    require('node:fs').mkdirSync(v.path('outDir', options.outDir), { recursive: true });
+    require('node:fs').mkdirSync(plan.outDir, { recursive: true });
     return outputs.srcsetResult(plan, await this.toOutputs(plan.specs));
   }
 
@@ -274,4 +255,4 @@ class ImageEngine {
   }
 }
 
-module.exports = { ImageEngine, outputArgs, toBytes };
+module.exports = { ImageEngine, outputArgs };

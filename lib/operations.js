@@ -329,8 +329,7 @@ const NATIVE = Symbol('lazy-image native engine');
 function layerInput(input) {
   if (typeof input === 'string' || input instanceof URL) return v.path('input', input);
   if (input !== null && typeof input === 'object' && typeof input[NATIVE] === 'function') return input;
-  if (types.isTypedArray(input)) return Buffer.from(Buffer.from(...v.viewParts(input)));
-  if (types.isArrayBuffer(input) || types.isSharedArrayBuffer(input)) return Buffer.from(Buffer.from(input, 0, v.byteSize(input)));
+  if (v.byteSize(input) !== undefined || types.isProxy(input)) return Buffer.from(v.toBytes(input, 'input'));
   throw typeError(`input must be a path, a Buffer (or Uint8Array, ArrayBuffer) or an ImageEngine, got ${v.describe(input)}`);
 }
 

@@ -80,7 +80,7 @@ function srcsetSpecs(options) {
     }
   }
   if (o.placeholder === true) specs.push({ placeholder: true });
-  return { specs, formats, widths, baseUrl: o.baseUrl === undefined ? '' : String(o.baseUrl) };
+  return { specs, outDir, baseUrl: o.baseUrl === undefined ? '' : String(o.baseUrl) };
 }
 
 /** `{ outputs, srcset: { <format>: 'a-320.webp 320w, …' }, placeholder? }` from the entries. */

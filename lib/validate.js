@@ -243,7 +243,26 @@ function path(name, value) {
   }
 }
 
+/** The encoded bytes `from()` and `inspect()` take, as a Buffer over the caller's memory. */
+function toBytes(input, what = 'input') {
+  // A Proxy passes Buffer.isBuffer but not the native side's checks: refused here, coded.
+  if (types.isProxy(input)) {
+    throw typeError(`${what} must be the Buffer itself, got a Proxy: pass the Buffer (or Uint8Array, ArrayBuffer) it wraps`);
+  }
+  if (types.isUint8Array(input)) {
+    if (Buffer.isBuffer(input)) return input;
+    // A Buffer over the same memory, bounds read with the real accessors (the native side copies).
+    return Buffer.from(...viewParts(input));
+  }
+  if (types.isArrayBuffer(input) || types.isSharedArrayBuffer(input)) return Buffer.from(input, 0, byteSize(input));
+  const hint = types.isArrayBufferView(input)
+    ? '; for another view, pass new Uint8Array(view.buffer, view.byteOffset, view.byteLength)'
+    : '';
+  throw typeError(`${what} must be a Buffer, Uint8Array, ArrayBuffer or SharedArrayBuffer, got ${describe(input)}${hint}`);
+}
+
 module.exports = {
+  toBytes,
   describe,
   byteSize,
   viewParts,

@@ -57,10 +57,19 @@ pub fn encode_auto(image: &Image, options: &EncodeOptions, ctx: &EncodeContext, 
 
 /// SSIMULACRA2 of encoded `data` against `reference`.
 pub fn score(reference: &Ssimulacra2Reference, data: &[u8]) -> Result<f64> {
+    with_slice(&decode(data)?.into_rgb(), |slice| reference.compare(slice))
+}
+
+/// SSIMULACRA2 of one encoded image against another (`ssimulacra2()` in JS).
+pub fn score_encoded(reference: &[u8], distorted: &[u8]) -> Result<f64> {
+    score(&self::reference(&decode(reference)?)?, distorted)
+}
+
+/// An encoded image decoded whole, by the codec its header names.
+fn decode(data: &[u8]) -> Result<Image> {
     let header = codecs::probe(data)?;
     let source = Source::borrowed(std::sync::Arc::new(data.to_vec()))?;
-    let decoded = codecs::decode(&source, &header, &DecodeContext::default())?.into_rgb();
-    with_slice(&decoded, |slice| reference.compare(slice))
+    codecs::decode(&source, &header, &DecodeContext::default())
 }
 
 /// The reference side of the scores, computed once: the frame as a viewer shows it (alpha

@@ -172,12 +172,5 @@ pub fn native_version() -> String {
 /// format read here), on the calling thread: what `quality: 'auto'` aims at, for checking.
 #[napi]
 pub fn ssimulacra2(env: Env, reference: Buffer, distorted: Buffer) -> napi::Result<f64> {
-    let decode = |bytes: &[u8]| -> crate::error::Result<crate::image::Image> {
-        let header = codecs::probe(bytes)?;
-        codecs::decode(&Source::borrowed(std::sync::Arc::new(bytes.to_vec()))?, &header, &codecs::DecodeContext::default())
-    };
-    decode(&reference)
-        .and_then(|r| crate::quality::reference(&r))
-        .and_then(|r| crate::quality::score(&r, &distorted))
-        .map_err(|e| errors::to_js(&env, &e))
+    crate::quality::score_encoded(&reference, &distorted).map_err(|e| errors::to_js(&env, &e))
 }

@@ -127,16 +127,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     let _busy = heap::busy();
     // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
     let ctx = DecodeContext { target: plan.target, deadline, profile: colour.profile.as_ref(), fail_on: pipeline.fail_on };
-    DECODES.fetch_add(1, Ordering::Relaxed);
-    let decoded = codecs::decode(source, &header, &ctx);
-    // A file truncated or rewritten under its map reads wrong (or as zeros): that, rather
-    // than whatever the decoder made of it, is the error to report.
-    source.check_unchanged()?;
-    let mut image = decoded?;
-    source.release_pages();
-    if let Some(profile) = colour.profile.as_ref().filter(|_| colour.convert) {
-        profile.convert_to_srgb(&mut image)?;
-    }
+    let mut image = decode_srgb(source, &header, &colour, &ctx)?;
     let decode_ms = lap(&mut clock);
 
     if pipeline.auto_orient {
@@ -259,6 +250,21 @@ impl Shared<'_> {
     }
 }
 
+/// Decodes `source` as `ctx` says, counted, and converts it to sRGB as `colour` planned.
+fn decode_srgb(source: &Source, header: &Header, colour: &metadata::ColourPlan, ctx: &DecodeContext) -> Result<Image> {
+    DECODES.fetch_add(1, Ordering::Relaxed);
+    let decoded = codecs::decode(source, header, ctx);
+    // A file truncated or rewritten under its map reads wrong (or as zeros): that, rather
+    // than whatever the decoder made of it, is the error to report.
+    source.check_unchanged()?;
+    let mut image = decoded?;
+    source.release_pages();
+    if let Some(profile) = colour.profile.as_ref().filter(|_| colour.convert) {
+        profile.convert_to_srgb(&mut image)?;
+    }
+    Ok(image)
+}
+
 /// A composite layer's pixels: its source decoded whole (sRGB, oriented) under the main
 /// image's limits and deadline, then its own operations.
 fn decode_overlay(overlay: &Overlay, limits: &Limits, deadline: Deadline) -> Result<Image> {
@@ -267,13 +273,7 @@ fn decode_overlay(overlay: &Overlay, limits: &Limits, deadline: Deadline) -> Res
     limits.check_dimensions(header.width, header.height)?;
     let colour = metadata::colour_plan(&found, metadata::Keep::default(), limits);
     let ctx = DecodeContext { target: None, deadline, profile: colour.profile.as_ref(), fail_on: overlay.pipeline.fail_on };
-    DECODES.fetch_add(1, Ordering::Relaxed);
-    let decoded = codecs::decode(source, &header, &ctx);
-    source.check_unchanged()?;
-    let mut image = decoded?;
-    if let Some(profile) = colour.profile.as_ref().filter(|_| colour.convert) {
-        profile.convert_to_srgb(&mut image)?;
-    }
+    let mut image = decode_srgb(source, &header, &colour, &ctx)?;
     if overlay.pipeline.auto_orient {
         image = geometry::orient(image, header.orientation);
     }
