@@ -7,7 +7,7 @@ const native = require('../native.js');
 const v = require('./validate');
 const { typeError, rangeError, errorOfCode } = require('./errors');
 const { presetNamed } = require('./presets');
-const { outputArgs, fsyncOption, formatOfPath, FILE_OUTPUT_KEYS, FORMATS } = require('./output');
+const { outputArgs, encoderSpec, fsyncOption, formatOfPath, FILE_OUTPUT_KEYS, FORMATS } = require('./output');
 const { addOperationMethods, recordStep, NATIVE } = require('./operations');
 const { stepsOfRecipe } = require('./recipe');
 const { runBatch } = require('./batch');
@@ -18,12 +18,15 @@ function shifted(format, qualityOrOptions, fastMode) {
   return typeof format === 'object' && format !== null && qualityOrOptions === undefined ? [undefined, format, undefined] : [format, qualityOrOptions, fastMode];
 }
 
-/** A source's options, as sharp takes them beside its input: `{ failOn }` (the failOn step). */
+/** A source's options, as sharp takes them beside its input: `{ failOn, pages }` (those steps). */
 function withSourceOptions(engine, options) {
   if (options === undefined) return engine;
-  const o = v.knownKeys('source options', options, ['failOn'], 'fromPath/from');
-  return o.failOn === undefined ? engine : engine.failOn(o.failOn);
+  const o = v.knownKeys('source options', options, ['failOn', 'pages'], 'fromPath/from');
+  if (o.failOn !== undefined) engine.failOn(o.failOn);
+  if (o.pages !== undefined) engine.pages(o.pages);
+  return engine;
 }
+
 
 class ImageEngine {
   #native;
@@ -89,7 +92,7 @@ class ImageEngine {
    */
   toFormat(format, options) {
     const opts = options === undefined ? {} : options;
-    const [fmt] = outputArgs(format, v.knownKeys('options', opts, FILE_OUTPUT_KEYS.filter((k) => k !== 'fsync'), `toFormat`));
+    const { format: fmt } = encoderSpec(format, v.knownKeys('options', opts, FILE_OUTPUT_KEYS.filter((k) => k !== 'fsync'), `toFormat`));
     this.#output = Object.freeze({ format: fmt, options: Object.freeze({ ...opts }) });
     return this;
   }

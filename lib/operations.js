@@ -264,6 +264,21 @@ const OPERATIONS = [
     record: (engine, s) => engine.failOn(s.level),
   },
   {
+    // Which frames of an animated input (GIF, WebP, AVIF sequence) are read: -1 all (the
+    // default; the output stays animated when its format holds animation, else it gets the
+    // first frame), 1 the first only. Also a source option: fromPath(path, { pages: 1 }).
+    name: 'pages',
+    example: [1],
+    keys: ['count'],
+    call: (count) => ({ count }),
+    check: (o) => {
+      if (o.count !== 1 && o.count !== -1) throw rangeError(`pages is 1 (the first frame only) or -1 (every frame), got ${v.describe(o.count)}`);
+      return { count: o.count };
+    },
+
+    record: (engine, s) => engine.firstPageOnly(s.count === 1),
+  },
+  {
     // Applies the EXIF orientation before other operations (on by default).
     name: 'autoOrient',
     example: [false],
@@ -292,10 +307,12 @@ const OPERATIONS = [
     // Refuses inputs over `maxPixels` (from the header, before decoding) or `maxBytes`, jobs
     // whose estimated memory exceeds `maxMemory` bytes (before decoding; the estimate is in
     // the metrics as `memoryEstimate`), and outputs that take longer than `timeoutMs`
-    // (queueing included). 0 lifts a limit; omitted ones stay as they are.
+    // (queueing included); animations of more than `maxFrames` frames or `maxTotalPixels`
+    // pixels in all frames together (from the header). 0 lifts a limit; omitted ones stay
+    // as they are.
     name: 'limits',
     example: [{ maxPixels: 50_000_000, timeoutMs: 20_000 }],
-    keys: ['maxPixels', 'maxBytes', 'timeoutMs', 'maxMemory'],
+    keys: ['maxPixels', 'maxBytes', 'timeoutMs', 'maxMemory', 'maxFrames', 'maxTotalPixels'],
     call: (options) => v.plainObject('limits', options),
     check: (o) =>
       plain({
@@ -303,8 +320,11 @@ const OPERATIONS = [
         maxBytes: v.optionalInteger('maxBytes', o.maxBytes, 0, Number.MAX_SAFE_INTEGER),
         timeoutMs: v.optionalInteger('timeoutMs', o.timeoutMs, 0, 2 ** 31 - 1),
         maxMemory: v.optionalInteger('maxMemory', o.maxMemory, 0, Number.MAX_SAFE_INTEGER),
+        maxFrames: v.optionalInteger('maxFrames', o.maxFrames, 0, Number.MAX_SAFE_INTEGER),
+        maxTotalPixels: v.optionalInteger('maxTotalPixels', o.maxTotalPixels, 0, Number.MAX_SAFE_INTEGER),
       }),
-    record: (engine, s) => engine.limits(s.maxPixels, s.maxBytes, s.timeoutMs, s.maxMemory),
+    record: (engine, s) => engine.limits(s.maxPixels, s.maxBytes, s.timeoutMs, s.maxMemory, s.maxFrames, s.maxTotalPixels),
+
   },
   {
     // Sets every limit from a policy: 'strict' (public uploads) or 'lenient' (trusted sources).

@@ -12,17 +12,20 @@ const DEFAULT_TARGET = 75;
 const { outputFormats: FORMATS } = native.vocabulary();
 
 /** The keys of an encoder options object. */
-const OUTPUT_KEYS = Object.freeze(['quality', 'fastMode', 'effort', 'lossless', 'background', 'target']);
+const OUTPUT_KEYS = Object.freeze(['quality', 'fastMode', 'effort', 'lossless', 'background', 'target', 'palette', 'colours', 'colors', 'dither', 'loop', 'delay']);
 /** The keys of a file output's options object. */
 const FILE_OUTPUT_KEYS = Object.freeze([...OUTPUT_KEYS, 'fsync']);
 
 /**
- * Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless, background })`
- * into the native output arguments; an options object may hold only `keys` (`what` names
- * the taker in the message). `background` is what alpha is flattened onto for a format
- * without it (JPEG; default white).
+ * Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless, background,
+ * palette, colours, dither, loop, delay })` into the encoder settings the core reads; an
+ * options object may hold only `keys` (`what` names the taker in the message).
+ * `background` is what alpha is flattened onto for a format without it (JPEG; default
+ * white). `palette` (PNG; GIF always has one) quantises to at most `colours` (2–256) with
+ * `dither` (0–1); `loop` (0 forever) and `delay` (ms, one number or one per frame) replace
+ * an animation's own.
  */
-function outputArgs(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, what = 'the output') {
+function encoderSpec(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, what = 'the output') {
   const fmt = v.oneOf('format', typeof format === 'string' ? format.toLowerCase() : format, FORMATS);
   let opts;
   if (typeof qualityOrOptions === 'object' && qualityOrOptions !== null) {
@@ -34,19 +37,44 @@ function outputArgs(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, what
   // quality: 'auto' chooses the quality per image against a SSIMULACRA2 `target` (default 75).
   const auto = opts.quality === 'auto';
   if (opts.target !== undefined && !auto) throw typeError("target is the score quality: 'auto' aims at; give quality: 'auto' with it");
-  return [
-    fmt,
-    auto ? undefined : v.optionalInteger('quality', opts.quality, 1, 100),
-    v.optionalBoolean('fastMode', opts.fastMode, false),
-    v.optionalInteger('effort', opts.effort, 0, 10),
-    v.optionalBoolean('lossless', opts.lossless, false),
-    optionalColour('background', opts.background)?.slice(0, 3) ?? null,
-    auto ? v.number('target', opts.target ?? DEFAULT_TARGET, 1, 100) : null,
-  ];
+  if (opts.colours !== undefined && opts.colors !== undefined) throw typeError('give colours or colors, not both');
+  const palette = v.optionalBoolean('palette', opts.palette, false);
+  const colours = v.optionalInteger('colours', opts.colours ?? opts.colors, 2, 256);
+  const dither = opts.dither === undefined ? undefined : v.number('dither', opts.dither, 0, 1);
+  const quantised = palette || fmt === 'gif';
+  if (!quantised && (colours !== undefined || dither !== undefined)) {
+    throw typeError(`colours and dither shape a palette: give palette: true with them (PNG), or write GIF`);
+  }
+  if (palette && fmt !== 'png') throw typeError(`palette: true is for PNG (GIF always has a palette), not ${fmt}`);
+  const delay = opts.delay === undefined ? undefined : delays(opts.delay);
+  return {
+    format: fmt === 'jpg' ? 'jpeg' : fmt,
+    quality: auto ? null : v.optionalInteger('quality', opts.quality, 1, 100) ?? null,
+    fastMode: v.optionalBoolean('fastMode', opts.fastMode, false),
+    effort: v.optionalInteger('effort', opts.effort, 0, 10) ?? null,
+    lossless: v.optionalBoolean('lossless', opts.lossless, false),
+    background: optionalColour('background', opts.background)?.slice(0, 3) ?? null,
+    target: auto ? v.number('target', opts.target ?? DEFAULT_TARGET, 1, 100) : null,
+    palette: quantised ? { colours: colours ?? 256, dither: dither ?? 1 } : null,
+    loop: v.optionalInteger('loop', opts.loop, 0, 65535) ?? null,
+    delay: delay ?? null,
+  };
+}
+
+/** `delay`: milliseconds for every frame, or a non-empty list of them, one per frame. */
+function delays(delay) {
+  const list = Array.isArray(delay) ? delay : [delay];
+  if (list.length === 0) throw typeError('delay takes milliseconds, or a non-empty list of them (one per frame)');
+  return list.map((ms, i) => v.integer(Array.isArray(delay) ? `delay[${i}]` : 'delay', ms, 0, 65535 * 10));
+}
+
+/** The native output arguments: the encoder settings as the JSON the core reads. */
+function outputArgs(format, qualityOrOptions, fastMode, keys, what) {
+  return [JSON.stringify(encoderSpec(format, qualityOrOptions, fastMode, keys, what))];
 }
 
 /** What `toFile(path)` takes the format from: the extension, case ignored. */
-const EXTENSION_FORMATS = Object.freeze({ '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png', '.webp': 'webp', '.avif': 'avif' });
+const EXTENSION_FORMATS = Object.freeze({ '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png', '.webp': 'webp', '.avif': 'avif', '.gif': 'gif' });
 
 /** The output format a file name's extension gives, or a coded RangeError naming it. */
 function formatOfPath(filePath) {
@@ -63,4 +91,5 @@ function fsyncOption(options) {
   return typeof options === 'object' && options !== null ? v.optionalBoolean('fsync', options.fsync, true) : true;
 }
 
-module.exports = { outputArgs, fsyncOption, formatOfPath, OUTPUT_KEYS, FILE_OUTPUT_KEYS, FORMATS, DEFAULT_TARGET };
+module.exports = { outputArgs, encoderSpec, fsyncOption, formatOfPath, OUTPUT_KEYS, FILE_OUTPUT_KEYS, FORMATS, DEFAULT_TARGET };
+

@@ -7,10 +7,10 @@ const path = require('node:path');
 const v = require('./validate');
 const { typeError, rangeError, withContext, getErrorCategory } = require('./errors');
 const { stepFromCall } = require('./operations');
-const { FORMATS, outputArgs } = require('./output');
+const { FORMATS, OUTPUT_KEYS, encoderSpec } = require('./output');
 
-const SPEC_KEYS = Object.freeze(['resize', 'format', 'quality', 'target', 'fastMode', 'effort', 'lossless', 'background', 'path', 'placeholder']);
-const EXTENSIONS = Object.freeze({ jpeg: 'jpg', jpg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' });
+const SPEC_KEYS = Object.freeze(['resize', 'format', ...OUTPUT_KEYS, 'path', 'placeholder']);
+const EXTENSIONS = Object.freeze({ jpeg: 'jpg', jpg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' });
 
 /** `{ resize?, format, quality?, target?, fastMode?, effort?, lossless?, background?, path?, placeholder? }` → native JSON. */
 function spec(s, i) {
@@ -19,16 +19,9 @@ function spec(s, i) {
     const placeholder = v.optionalBoolean('placeholder', asked, false);
     if (placeholder && (file !== undefined || encoder.quality !== undefined)) throw typeError('a placeholder spec takes resize only: its preview is returned as a data URI');
     // The same checks as toBuffer's options.
-    const [fmt, quality, fastMode, effort, lossless, background, target] = outputArgs(placeholder && format === undefined ? 'webp' : format, encoder);
     return {
       resize: resize === undefined || resize === null ? null : { ...stepFromCall('resize', [resize]) },
-      format: fmt === 'jpg' ? 'jpeg' : fmt,
-      quality: quality ?? null,
-      target,
-      fastMode,
-      effort: effort ?? null,
-      lossless,
-      background,
+      ...encoderSpec(placeholder && format === undefined ? 'webp' : format, encoder),
       path: file === undefined ? null : path.resolve(v.path('path', file)),
       placeholder,
     };

@@ -8,7 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { PassThrough, Transform, Duplex, pipeline } = require('node:stream');
 const { ImageEngine } = require('./engine');
-const { outputArgs } = require('./output');
+const { encoderSpec } = require('./output');
 const { OPERATION_NAMES } = require('./operations');
 const { recipe, stepsOfRecipe } = require('./recipe');
 const { codedError, typeError, withContext } = require('./errors');
@@ -129,7 +129,7 @@ function createStreamingPipeline(options) {
   const limit = limitOf(o, piped.recipe, piped.where);
   const outputOptions = { quality: o.quality, fastMode: o.fastMode, effort: o.effort, lossless: o.lossless, background: o.background, target: o.target };
   // Validates the format and output options now, before any byte is staged.
-  const [format] = outputArgs(o.format, outputOptions);
+  const { format } = encoderSpec(o.format, outputOptions);
 
   const dir = stagingFolder(o.tmpDir);
   const inPath = path.join(dir, 'input');

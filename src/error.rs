@@ -42,7 +42,7 @@ pub enum Error {
     NotAFile { path: PathBuf, kind: &'static str },
     #[error("input file {} was truncated or modified while it was being read; the result was discarded, try again once it is complete", shown(.0))]
     SourceChanged(PathBuf),
-    #[error("input is empty (0 bytes); pass the bytes of a JPEG, PNG, WebP or AVIF image")]
+    #[error("input is empty (0 bytes); pass the bytes of a JPEG, PNG, WebP, AVIF or GIF image")]
     EmptyInput,
     #[error("{0}")]
     InvalidArgument(String),

@@ -8,13 +8,14 @@ pub enum Format {
     Png,
     Webp,
     Avif,
+    Gif,
 }
 
 impl Format {
-    pub const INPUTS: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
-    pub const OUTPUTS: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
+    pub const INPUTS: [Format; 5] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif, Format::Gif];
+    pub const OUTPUTS: [Format; 5] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif, Format::Gif];
     /// Output names as callers may write them: every output's name, and `jpg`.
-    pub const OUTPUT_NAMES: [&'static str; 5] = ["jpeg", "jpg", "png", "webp", "avif"];
+    pub const OUTPUT_NAMES: [&'static str; 6] = ["jpeg", "jpg", "png", "webp", "avif", "gif"];
 
     /// Identifies the container from its first bytes; the extension is never trusted.
     pub fn sniff(bytes: &[u8]) -> Option<Format> {
@@ -26,6 +27,8 @@ impl Format {
             Some(Format::Webp)
         } else if is_avif(bytes) {
             Some(Format::Avif)
+        } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+            Some(Format::Gif)
         } else {
             None
         }
@@ -38,8 +41,9 @@ impl Format {
             "png" => Ok(Format::Png),
             "webp" => Ok(Format::Webp),
             "avif" => Ok(Format::Avif),
+            "gif" => Ok(Format::Gif),
             _ => Err(Error::InvalidArgument(format!(
-                "unknown output format '{name}'; use one of jpeg, jpg, png, webp, avif"
+                "unknown output format '{name}'; use one of jpeg, jpg, png, webp, avif, gif"
             ))),
         }
     }
@@ -50,7 +54,13 @@ impl Format {
             Format::Png => "png",
             Format::Webp => "webp",
             Format::Avif => "avif",
+            Format::Gif => "gif",
         }
+    }
+
+    /// Whether the format holds an animation (several frames, each with its delay).
+    pub fn animates(self) -> bool {
+        matches!(self, Format::Webp | Format::Avif | Format::Gif)
     }
 
     /// Bytes per decoded pixel in the zero-copy memory formula (JPEG 3, others 4).
@@ -88,13 +98,16 @@ mod tests {
         assert_eq!(Format::sniff(b"\0\0\0\x1cftypavif"), Some(Format::Avif));
         assert_eq!(Format::sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1avif"), Some(Format::Avif));
         assert_eq!(Format::sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1heic"), None);
-        assert_eq!(Format::sniff(b"GIF89a"), None);
+        assert_eq!(Format::sniff(b"GIF89a"), Some(Format::Gif));
+        assert_eq!(Format::sniff(b"GIF90a"), None);
         assert_eq!(Format::sniff(b""), None);
     }
 
     #[test]
     fn parses_output_names() {
         assert_eq!(Format::parse("JPG").unwrap(), Format::Jpeg);
-        assert!(matches!(Format::parse("gif"), Err(Error::InvalidArgument(_))));
+        assert_eq!(Format::parse("GIF").unwrap(), Format::Gif);
+        assert!(matches!(Format::parse("tiff"), Err(Error::InvalidArgument(_))));
+
     }
 }

@@ -12,6 +12,13 @@ pub const MAX_SIDE: u32 = 32_768;
 /// Default pixel cap, the same as sharp's `limitInputPixels` (0x3FFF squared).
 pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
 const MIB: u64 = 1 << 20;
+/// Default frame cap: far above any real animation (a minute at 15 frames a second is 900),
+/// far below a frame bomb.
+pub const DEFAULT_MAX_FRAMES: u64 = 2000;
+/// Default cap on all frames' pixels together: sharp's `limitInputPixels`, which sharp
+/// applies to the whole of an animation.
+pub const DEFAULT_MAX_TOTAL_PIXELS: u64 = DEFAULT_MAX_PIXELS;
+
 
 /// Whether an input's ICC profile may be carried into the output. A refused profile is not
 /// an error: the pixels are converted to sRGB and the refusal is reported in the metrics.
@@ -34,6 +41,10 @@ pub struct Limits {
     /// memory gate still applies).
     pub max_memory: u64,
     pub icc: IccPolicy,
+    /// Frames of an animation, from the header; 0 for none.
+    pub max_frames: u64,
+    /// Pixels of all frames together (frames × width × height), from the header; 0 for none.
+    pub max_total_pixels: u64,
     /// The `sanitize()` policy these limits came from, for messages; `limits()` keeps it.
     pub policy: Option<Policy>,
 }
@@ -58,16 +69,27 @@ named! {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_pixels: DEFAULT_MAX_PIXELS, max_bytes: 0, timeout: None, max_memory: 0, icc: IccPolicy::Allow, policy: None }
+        Limits {
+            max_pixels: DEFAULT_MAX_PIXELS,
+            max_bytes: 0,
+            timeout: None,
+            max_memory: 0,
+            icc: IccPolicy::Allow,
+            max_frames: DEFAULT_MAX_FRAMES,
+            max_total_pixels: DEFAULT_MAX_TOTAL_PIXELS,
+            policy: None,
+        }
     }
 }
 
 named! {
     /// The presets of `sanitize()`.
     pub enum Policy "policy" {
-        /// Public uploads: 40 MP, 32 MiB, 5 s, 1 GiB of memory, no ICC carried.
+        /// Public uploads: 40 MP, 32 MiB, 5 s, 1 GiB of memory, no ICC carried; animations
+        /// of at most 500 frames and 100 MP in all.
         Strict = "strict",
-        /// Trusted sources: 75 MP, 48 MiB, 30 s, 4 GiB of memory, ICC up to 512 KiB.
+        /// Trusted sources: 75 MP, 48 MiB, 30 s, 4 GiB of memory, ICC up to 512 KiB;
+        /// animations of at most 5000 frames and 1000 MP in all.
         Lenient = "lenient",
     }
 }
@@ -81,6 +103,8 @@ impl Policy {
                 timeout: Some(Duration::from_secs(5)),
                 max_memory: 1 << 30,
                 icc: IccPolicy::Refuse,
+                max_frames: 500,
+                max_total_pixels: 100_000_000,
                 policy: Some(self),
             },
             Policy::Lenient => Limits {
@@ -89,6 +113,8 @@ impl Policy {
                 timeout: Some(Duration::from_secs(30)),
                 max_memory: 4 << 30,
                 icc: IccPolicy::UpTo(512 * 1024),
+                max_frames: 5000,
+                max_total_pixels: 1_000_000_000,
                 policy: Some(self),
             },
         }
@@ -121,6 +147,27 @@ impl Limits {
                 "({pixels} pixels) exceeds the pixel limit of {} ({set_by}); raise it with limits({{ maxPixels }}) (0 lifts it) or, on the command line, --max-pixels",
                 self.max_pixels
             ));
+        }
+        Ok(())
+    }
+
+    /// Called with an animation's frame count and size from the header, before any frame
+    /// is decoded: a file of many frames costs their sum in time, however small it is.
+    pub fn check_frames(&self, frames: u32, width: u32, height: u32) -> Result<()> {
+        let total = frames as u64 * width as u64 * height as u64;
+        let set_by = |option: &str, default: u64, value: u64| match self.policy {
+            Some(p) => format!("set by sanitize({{ policy: '{}' }})", p.name()),
+            None if value == default => "the default".into(),
+            None => format!("set by limits({{ {option} }})"),
+        };
+        let refuse = |reason: String| Err(Error::LimitExceeded { width: width as u64, height: height as u64, reason });
+        if self.max_frames > 0 && frames as u64 > self.max_frames {
+            let by = set_by("maxFrames", DEFAULT_MAX_FRAMES, self.max_frames);
+            return refuse(format!("has {frames} frames, more than the frame limit of {} ({by}); raise it with limits({{ maxFrames }}) (0 lifts it), or take the first frame with pages: 1", self.max_frames));
+        }
+        if self.max_total_pixels > 0 && total > self.max_total_pixels {
+            let by = set_by("maxTotalPixels", DEFAULT_MAX_TOTAL_PIXELS, self.max_total_pixels);
+            return refuse(format!("has {frames} frames, {total} pixels in all, more than the limit of {} for all frames together ({by}); raise it with limits({{ maxTotalPixels }}) (0 lifts it), or take the first frame with pages: 1", self.max_total_pixels));
         }
         Ok(())
     }

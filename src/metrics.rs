@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 /// Version of the metrics object's shape; raised when a field changes meaning or goes.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metrics {
@@ -21,7 +21,10 @@ pub struct Metrics {
     pub height_in: u32,
     pub width_out: u32,
     pub height_out: u32,
+    /// Frames written: more than 1 for an animation.
+    pub pages_out: u32,
     /// `bytes_in / bytes_out`: above 1 means the output is smaller.
+
     pub compression_ratio: f64,
     /// CPU time of the thread that ran the pipeline (threads libaom or oxipng start for
     /// themselves are not counted).

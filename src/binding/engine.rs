@@ -8,11 +8,10 @@ use napi::Env;
 use napi_derive::napi;
 
 use super::errors;
-use super::task::{self, ProgressCallback};
+use super::task::{self, EncoderSpec, ProgressCallback};
 use super::ImageInfo;
-use crate::codecs::{self, EncodeOptions};
+use crate::codecs;
 use crate::error::Error;
-use crate::format::Format;
 use crate::limits::{FailOn, Policy};
 use crate::metadata::Keep;
 use crate::ops::{Blend, Gravity, Layer, Op, Overlay};
@@ -117,6 +116,12 @@ impl NativeEngine {
         Ok(())
     }
 
+    /// Whether an animated input gives its first frame only (JS `pages: 1`).
+    #[napi]
+    pub fn first_page_only(&mut self, enabled: bool) {
+        self.pipeline.first_page_only = enabled;
+    }
+
     #[napi]
     pub fn keep_metadata(&mut self, icc: bool, exif: bool, strip_gps: bool) {
         self.pipeline.keep = Keep { icc, exif, strip_gps };
@@ -124,8 +129,15 @@ impl NativeEngine {
 
     /// Absent values stay as they are; 0 lifts a limit. Validated in JS.
     #[napi]
-    pub fn limits(&mut self, max_pixels: Option<f64>, max_bytes: Option<f64>, timeout_ms: Option<f64>, max_memory: Option<f64>) {
+    pub fn limits(&mut self, max_pixels: Option<f64>, max_bytes: Option<f64>, timeout_ms: Option<f64>, max_memory: Option<f64>, max_frames: Option<f64>, max_total_pixels: Option<f64>) {
         let limits = &mut self.pipeline.limits;
+        if let Some(n) = max_frames {
+            limits.max_frames = n as u64;
+        }
+        if let Some(n) = max_total_pixels {
+            limits.max_total_pixels = n as u64;
+        }
+
         if let Some(n) = max_memory {
             limits.max_memory = n as u64;
         }
@@ -175,25 +187,12 @@ impl NativeEngine {
         codecs::probe(self.source(&env)?.bytes()).map(ImageInfo::from).map_err(|e| errors::to_js(&env, &e))
     }
 
-    /// Queues the pipeline as a job (see `crate::jobs`). With `out_path` the result is
-    /// written there atomically (and flushed to disk when `durable`), and only its size
-    /// comes back.
+    /// Queues the pipeline as a job (see `crate::jobs`), encoding as `options` (the JSON of
+    /// `encoderSpec` in `lib/output.js`) says. With `out_path` the result is written there
+    /// atomically (and flushed to disk when `durable`), and only its size comes back.
     #[napi(ts_return_type = "Promise<RunResult>")]
-    #[allow(clippy::too_many_arguments)]
-    pub fn run<'env>(
-        &self,
-        env: &'env Env,
-        format: String,
-        quality: Option<u32>,
-        fast_mode: bool,
-        effort: Option<u32>,
-        lossless: bool,
-        background: Option<Vec<u32>>,
-        target: Option<f64>,
-        out_path: Option<String>,
-        durable: bool,
-    ) -> napi::Result<Object<'env>> {
-        let options = encode_options(&format, quality, fast_mode, effort, lossless, background, target)?;
+    pub fn run<'env>(&self, env: &'env Env, options: String, out_path: Option<String>, durable: bool) -> napi::Result<Object<'env>> {
+        let options = EncoderSpec::parse(&options).map_err(plain)?;
         task::run(env, self.source(env)?.clone(), self.pipeline.clone(), options, out_path.map(Into::into), durable)
     }
 
@@ -217,43 +216,16 @@ impl NativeEngine {
         env: &'env Env,
         inputs: Vec<String>,
         out_dir: String,
-        format: String,
-        quality: Option<u32>,
-        fast_mode: bool,
-        effort: Option<u32>,
-        lossless: bool,
-        background: Option<Vec<u32>>,
-        target: Option<f64>,
+        options: String,
         concurrency: u32,
         durable: bool,
         on_progress: Option<ProgressCallback>,
     ) -> napi::Result<Object<'env>> {
-        let options = encode_options(&format, quality, fast_mode, effort, lossless, background, target)?;
+        let options = EncoderSpec::parse(&options).map_err(plain)?;
         let inputs = inputs.into_iter().map(Into::into).collect();
         let concurrency = (concurrency > 0).then_some(concurrency as usize);
         task::batch(env, inputs, out_dir.into(), self.pipeline.clone(), options, concurrency, durable, on_progress)
     }
-}
-
-fn encode_options(
-    format: &str,
-    quality: Option<u32>,
-    fast_mode: bool,
-    effort: Option<u32>,
-    lossless: bool,
-    background: Option<Vec<u32>>,
-    target: Option<f64>,
-) -> napi::Result<EncodeOptions> {
-    let rgb = background.map(|c| std::array::from_fn(|i| c.get(i).copied().unwrap_or(255).min(255) as u8));
-    Ok(EncodeOptions {
-        format: Format::parse(format).map_err(plain)?,
-        quality: quality.map(|q| q.clamp(1, 100) as u8),
-        fast_mode,
-        effort: effort.map(|e| e.min(10) as u8),
-        lossless,
-        background: rgb.unwrap_or([255; 3]),
-        target,
-    })
 }
 
 /// Arguments reaching here were validated in JS; a failure is a plain error.

@@ -77,6 +77,8 @@ pub struct JsMetrics {
     pub height_in: u32,
     pub width_out: u32,
     pub height_out: u32,
+    /// Frames written: more than 1 for an animation.
+    pub pages_out: u32,
     pub compression_ratio: f64,
     /// Milliseconds of CPU time of the thread that ran the pipeline.
     pub cpu_time: f64,
@@ -122,6 +124,7 @@ impl From<Metrics> for JsMetrics {
             height_in: m.height_in,
             width_out: m.width_out,
             height_out: m.height_out,
+            pages_out: m.pages_out,
             compression_ratio: m.compression_ratio,
             cpu_time: m.cpu_time_ms,
             icc_preserved: m.icc_preserved,
@@ -311,11 +314,10 @@ pub fn metadata<'env>(env: &'env Env, source: Source, auto_orient: bool, want_ic
     Ok(promise)
 }
 
-/// One output of `toOutputs`, as JS checked and normalised it.
+/// An output's encoder settings, as `encoderSpec` in `lib/output.js` checked and wrote them.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OutputSpec {
-    resize: Option<crate::ops::Op>,
+pub struct EncoderSpec {
     format: String,
     quality: Option<u8>,
     target: Option<f64>,
@@ -323,20 +325,55 @@ pub struct OutputSpec {
     effort: Option<u8>,
     lossless: bool,
     background: Option<[u8; 3]>,
+    palette: Option<PaletteSpec>,
+    #[serde(rename = "loop")]
+    loop_count: Option<u32>,
+    delay: Option<Vec<u32>>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct PaletteSpec {
+    colours: u16,
+    dither: f32,
+}
+
+impl EncoderSpec {
+    /// Reads the JSON `encoderSpec` wrote.
+    pub fn parse(json: &str) -> Result<EncodeOptions> {
+        serde_json::from_str::<EncoderSpec>(json).map_err(|e| Error::InvalidArgument(format!("output options: {e}")))?.options()
+    }
+
+    fn options(&self) -> Result<EncodeOptions> {
+        let mut options = EncodeOptions::new(crate::format::Format::parse(&self.format)?);
+        options.quality = self.quality.map(|q| q.clamp(1, 100));
+        options.target = self.target;
+        options.fast_mode = self.fast_mode;
+        options.effort = self.effort.map(|e| e.min(10));
+        options.lossless = self.lossless;
+        options.background = self.background.unwrap_or([255; 3]);
+        options.palette = self.palette.as_ref().map(|p| crate::codecs::palette::Palette { colours: p.colours, dither: p.dither });
+        options.loop_count = self.loop_count;
+        options.delay_ms = self.delay.clone();
+        Ok(options)
+    }
+}
+
+/// One output of `toOutputs`, as JS checked and normalised it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputSpec {
+    resize: Option<crate::ops::Op>,
+    #[serde(flatten)]
+    encoder: EncoderSpec,
     path: Option<String>,
     placeholder: bool,
 }
 
 impl OutputSpec {
     fn branch(&self) -> Result<pipeline::Branch> {
-        let mut options = EncodeOptions::new(crate::format::Format::parse(&self.format)?);
-        options.quality = self.quality;
-        options.target = self.target;
-        options.fast_mode = self.fast_mode;
-        options.effort = self.effort;
-        options.lossless = self.lossless;
-        options.background = self.background.unwrap_or([255; 3]);
+        let options = self.encoder.options()?;
         let ops = match (&self.resize, self.placeholder) {
+
             (Some(op), _) => vec![op.clone()],
             // A placeholder's frame is small: shrunk on load to about its hashes' size.
             (None, true) => {
@@ -436,7 +473,7 @@ pub fn outputs<'env>(env: &'env Env, source: Source, pipeline: Pipeline, specs: 
     let work = move |started: jobs::Started| {
         let results = pipeline::run_branches(&source, &pipeline, &branches, deadline, queue.memory())?;
         let outcomes = results.into_iter().zip(specs).map(|(result, spec)| {
-            let format = spec.format.clone();
+            let format = spec.encoder.format.clone();
             let result = result.and_then(|mut encoded| {
                 encoded.metrics.queue_ms = started.queue_ms;
                 match &spec.path {

@@ -13,7 +13,7 @@ use std::os::raw::c_int;
 
 use libavif_sys as sys;
 
-use super::{DecodeContext, EncodeOptions, FrameSink, Header};
+use super::{DecodeContext, EncodeOptions, Frame, FrameSink, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::heap;
@@ -54,7 +54,7 @@ impl<'a> Parsed<'a> {
     }
 
     /// The primary image (or first frame): its properties after parsing, its planes after
-    /// `decode_first_frame`.
+    /// `decode_next_frame`.
     fn image(&self) -> &sys::avifImage {
         // SAFETY: a parsed decoder always holds an image.
         unsafe { &*(*self.decoder.0).image }
@@ -65,10 +65,42 @@ impl<'a> Parsed<'a> {
         unsafe { (*self.decoder.0).alphaPresent != 0 }
     }
 
+    /// Frames: more than 1 for an image sequence (libavif reads its track).
+    fn frames(&self) -> u32 {
+        // SAFETY: the decoder is alive and parsed.
+        unsafe { (*self.decoder.0).imageCount.max(1) as u32 }
+    }
+
+    /// An image sequence's frame durations in milliseconds, and how often it plays (0
+    /// forever): libavif counts repetitions after the first play.
+    fn timing(&self) -> (Vec<u32>, u32) {
+        let d = self.decoder.0;
+        let delays = (0..self.frames())
+            .map(|n| {
+                let mut timing = sys::avifImageTiming::default();
+                // SAFETY: the decoder is alive and parsed; `n` is below its image count.
+                let ok = unsafe { sys::avifDecoderNthImageTiming(d, n, &mut timing) } == sys::AVIF_RESULT_OK;
+                if ok { (timing.duration * 1000.0).round().clamp(0.0, u32::MAX as f64) as u32 } else { 0 }
+            })
+            .collect();
+        // SAFETY: as above.
+        let repetitions = unsafe { (*d).repetitionCount };
+        let plays = if repetitions < 0 { 0 } else { (repetitions as u32).saturating_add(1) };
+        (delays, plays)
+    }
+
+    /// The current frame's duration in milliseconds.
+    fn duration_ms(&self) -> u32 {
+        // SAFETY: the decoder is alive and has decoded a frame.
+        let seconds = unsafe { (*self.decoder.0).imageTiming.duration };
+        (seconds * 1000.0).round().clamp(0.0, u32::MAX as f64) as u32
+    }
+
     /// The frame may not hold more pixels than the container declared (`ispe`), which the
     /// caller's limits have passed: dav1d is told so (libavif hands `imageSizeLimit` to it as
-    /// its frame size limit) and refuses a larger frame before allocating it.
-    fn decode_first_frame(&mut self) -> Result<()> {
+    /// its frame size limit) and refuses a larger frame before allocating it. For a
+    /// sequence, the next frame.
+    fn decode_next_frame(&mut self) -> Result<()> {
         let (width, height) = (self.image().width, self.image().height);
         // SAFETY: the decoder is alive and parsed; its input is still borrowed.
         unsafe { (*self.decoder.0).imageSizeLimit = width.saturating_mul(height).max(1) };
@@ -170,6 +202,16 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
             ..Stored::default()
         },
     };
+    let (delays_ms, loop_count) = parsed.timing();
+    let found = SourceMetadata {
+        stored: Stored {
+            pages: parsed.frames(),
+            loop_count: (parsed.frames() > 1).then_some(loop_count),
+            delays_ms: if parsed.frames() > 1 { delays_ms } else { Vec::new() },
+            ..found.stored
+        },
+        ..found
+    };
     let shown = visible(img);
     let header = Header {
         format: Format::Avif,
@@ -178,7 +220,8 @@ pub fn probe(bytes: &[u8]) -> Result<(Header, SourceMetadata)> {
         has_alpha: parsed.has_alpha(),
         orientation: orientation(img),
         has_icc: found.icc.is_some(),
-        decoder_bytes: yuv_bytes(img, parsed.has_alpha()),
+        // dav1d keeps up to eight reference frames of a sequence besides the one it returns.
+        decoder_bytes: yuv_bytes(img, parsed.has_alpha()) * if parsed.frames() > 1 { 9 } else { 1 },
     };
     Ok((header, found))
 }
@@ -243,7 +286,27 @@ fn orientation(img: &sys::avifImage) -> u8 {
 /// never holds a full-size RGB copy beside it.
 pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
     let mut parsed = Parsed::new(bytes)?;
-    parsed.decode_first_frame()?;
+    parsed.decode_next_frame()?;
+    let sink = to_rgb(&parsed, ctx)?;
+    drop(parsed); // dav1d's frame, before the resampler's last allocations
+    sink.finish()
+}
+
+/// Every frame of an image sequence (a still image's one frame), each converted as `decode`
+/// converts its frame.
+fn decode_frames(bytes: &[u8], ctx: &DecodeContext, out: &mut dyn FnMut(Frame) -> Result<()>) -> Result<()> {
+    let mut parsed = Parsed::new(bytes)?;
+    for _ in 0..parsed.frames() {
+        ctx.deadline.check()?;
+        parsed.decode_next_frame()?;
+        let image = to_rgb(&parsed, ctx)?.finish()?;
+        out(Frame { image, delay_ms: parsed.duration_ms() })?;
+    }
+    Ok(())
+}
+
+/// The decoded frame, converted into a sink at `ctx.target`.
+fn to_rgb(parsed: &Parsed, ctx: &DecodeContext) -> Result<FrameSink> {
     let img = parsed.image();
     let area = visible(img);
     let channels: u8 = if parsed.has_alpha() { 4 } else { 3 };
@@ -307,9 +370,9 @@ pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
         }
     }
     drop(view);
-    drop(parsed); // dav1d's frame, before the resampler's last allocations
-    sink.finish()
+    Ok(sink)
 }
+
 
 fn convert(result: sys::avifResult) -> Result<()> {
     check(result, None).map_err(|reason| Error::corrupt(NAME, format!("cannot convert the decoded frame to RGB: {reason}")))
@@ -347,9 +410,24 @@ fn encode_with_libaom(
     icc: Option<&[u8]>,
     exif: Option<&[u8]>,
 ) -> std::result::Result<Vec<u8>, String> {
-    let quality = c_int::from(options.quality_or(60));
+    let yuv = yuv_of(image, yuv_format, icc, exif)?;
+    let encoder = encoder_for(options)?;
+    // SAFETY: both objects come from libavif and live through the call; the output is
+    // copied and freed with libavif's allocator.
+    unsafe {
+        let mut out: sys::avifRWData = std::mem::zeroed();
+        let written = sys::avifEncoderWrite(encoder.0, yuv.0, &mut out);
+        let bytes = if out.data.is_null() { Vec::new() } else { std::slice::from_raw_parts(out.data, out.size).to_vec() };
+        sys::avifRWDataFree(&mut out);
+        check(written, Some(&(*encoder.0).diag))?;
+        Ok(bytes)
+    }
+}
+
+/// The frame as a 10-bit YUV image of `yuv_format`, full range, with `icc` and `exif`.
+fn yuv_of(image: &Image, yuv_format: sys::avifPixelFormat, icc: Option<&[u8]>, exif: Option<&[u8]>) -> std::result::Result<Owned<sys::avifImage>, String> {
     // SAFETY: every pointer below comes from libavif and is checked before use; `Owned`
-    // destroys each object once; `rgb.pixels` borrows `image.data`, which outlives the
+    // destroys the image once; `rgb.pixels` borrows `image.data`, which outlives the
     // conversion that reads it (libavif never writes through it).
     unsafe {
         let yuv = sys::avifImageCreate(image.width, image.height, 10, yuv_format);
@@ -374,7 +452,15 @@ fn encode_with_libaom(
         if let Some(exif) = exif {
             check(sys::avifImageSetMetadataExif(img, exif.as_ptr(), exif.len()), None)?;
         }
+        Ok(yuv)
+    }
+}
 
+/// A libaom encoder set up for `options`.
+fn encoder_for(options: &EncodeOptions) -> std::result::Result<Owned<sys::avifEncoder>, String> {
+    let quality = c_int::from(options.quality_or(60));
+    // SAFETY: the encoder comes from libavif and is checked; the option strings are static.
+    unsafe {
         let encoder = Owned::new(sys::avifEncoderCreate(), sys::avifEncoderDestroy).map_err(|e| e.to_string())?;
         let enc = &mut *encoder.0;
         enc.codecChoice = sys::AVIF_CODEC_CHOICE_AOM;
@@ -383,13 +469,54 @@ fn encode_with_libaom(
         enc.speed = speed(options);
         enc.maxThreads = std::thread::available_parallelism().map_or(1, |n| n.get() as c_int);
         check(sys::avifEncoderSetCodecSpecificOption(enc, c"enable-qm".as_ptr(), c"1".as_ptr()), Some(&enc.diag))?;
+        Ok(encoder)
+    }
+}
 
-        let mut out: sys::avifRWData = std::mem::zeroed();
-        let written = sys::avifEncoderWrite(enc, img, &mut out);
-        let bytes = if out.data.is_null() { Vec::new() } else { std::slice::from_raw_parts(out.data, out.size).to_vec() };
-        sys::avifRWDataFree(&mut out);
-        check(written, Some(&enc.diag))?;
-        Ok(bytes)
+/// An image sequence (animated AVIF) written frame by frame: libaom codes each frame
+/// against the ones before it (inter prediction), keeping its look-ahead, not the frames.
+struct Sequence {
+    encoder: Owned<sys::avifEncoder>,
+    deadline: crate::limits::Deadline,
+}
+
+impl Sequence {
+    fn new(options: &EncodeOptions, loop_count: u32, deadline: crate::limits::Deadline) -> Result<Sequence> {
+        let encoder = encoder_for(options).map_err(|reason| Error::encode(NAME, reason))?;
+        // SAFETY: the encoder is alive; plain fields.
+        unsafe {
+            let enc = &mut *encoder.0;
+            enc.timescale = 1000;
+            // libavif counts repetitions after the first play.
+            enc.repetitionCount = if loop_count == 0 { sys::AVIF_REPETITION_COUNT_INFINITE } else { (loop_count - 1).min(i32::MAX as u32) as c_int };
+        }
+        Ok(Sequence { encoder, deadline })
+    }
+}
+
+impl super::FrameEncoder for Sequence {
+    fn add(&mut self, frame: Frame) -> Result<()> {
+        self.deadline.check()?;
+        let fail = |reason| Error::encode(NAME, reason);
+        let yuv = yuv_of(&frame.image, sys::AVIF_PIXEL_FORMAT_YUV444, None, None).map_err(fail)?;
+        drop(frame.image);
+        // SAFETY: both objects are alive; libavif copies what it keeps of the frame.
+        let added = unsafe { sys::avifEncoderAddImage(self.encoder.0, yuv.0, frame.delay_ms.max(1) as u64, sys::AVIF_ADD_IMAGE_FLAG_NONE) };
+        // SAFETY: the encoder is alive; its diagnostics are NUL-terminated.
+        check(added, Some(unsafe { &(*self.encoder.0).diag })).map_err(fail)
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<u8>> {
+        // SAFETY: the encoder is alive; the output is copied and freed with libavif's allocator.
+        let encoded = unsafe {
+            let mut out: sys::avifRWData = std::mem::zeroed();
+            let done = sys::avifEncoderFinish(self.encoder.0, &mut out);
+            let bytes = if out.data.is_null() { Vec::new() } else { std::slice::from_raw_parts(out.data, out.size).to_vec() };
+            sys::avifRWDataFree(&mut out);
+            check(done, Some(&(*self.encoder.0).diag)).map(|_| bytes).map_err(|reason| Error::encode(NAME, reason))
+        };
+        heap::release();
+        encoded
     }
 }
 
@@ -444,6 +571,12 @@ impl super::Codec for Avif {
     fn embeds_metadata(&self) -> bool {
         true
     }
+    fn decode_frames(&self, source: &crate::source::Source, ctx: &DecodeContext, out: &mut dyn FnMut(Frame) -> Result<()>) -> Result<()> {
+        decode_frames(source.bytes(), ctx, out)
+    }
+    fn animation(&self, options: &EncodeOptions, _size: (u32, u32), loop_count: u32, deadline: crate::limits::Deadline) -> Option<Result<Box<dyn super::FrameEncoder>>> {
+        Some(Sequence::new(options, loop_count, deadline).map(|s| Box::new(s) as Box<dyn super::FrameEncoder>))
+    }
 }
 
 #[cfg(test)]
@@ -451,6 +584,40 @@ mod tests {
     use super::*;
     use crate::codecs::test_images::photo;
     use crate::codecs::tests::mean_abs_diff;
+
+    #[test]
+    fn an_image_sequence_round_trips_its_frames_delays_and_loop() {
+        use crate::codecs::Codec;
+        let frames: Vec<Frame> = (0..3u8)
+            .map(|i| {
+                let mut image = photo(48, 32, false);
+                image.data.iter_mut().for_each(|v| *v = v.wrapping_add(i * 70));
+                Frame { image, delay_ms: 50 + 25 * i as u32 }
+            })
+            .collect();
+        let mut options = EncodeOptions::new(Format::Avif);
+        (options.quality, options.fast_mode) = (Some(90), true);
+        let mut sequence = Avif.animation(&options, (48, 32), 2, crate::limits::Deadline::NONE).unwrap().unwrap();
+        for f in &frames {
+            sequence.add(f.clone()).unwrap();
+        }
+        let bytes = sequence.finish().unwrap();
+        let (header, found) = probe(&bytes).unwrap();
+        assert_eq!((header.width, header.height, found.stored.pages, found.stored.loop_count), (48, 32, 3, Some(2)));
+        assert_eq!(found.stored.delays_ms, [50, 75, 100]);
+        let mut back = Vec::new();
+        decode_frames(&bytes, &DecodeContext::default(), &mut |f| {
+            back.push(f);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(back.len(), 3);
+        for (b, f) in back.iter().zip(&frames) {
+            assert_eq!(b.delay_ms, f.delay_ms);
+            assert!(mean_abs_diff(&b.image, &f.image) < 6.0, "{}", mean_abs_diff(&b.image, &f.image));
+        }
+    }
+
     use crate::metadata::exif::tests::camera_exif;
     use crate::metadata::icc::tests::display_p3;
 
@@ -507,7 +674,7 @@ mod tests {
     /// libavif's own conversion of the whole (visible) frame, the reference for `decode`.
     fn whole_frame(bytes: &[u8]) -> Image {
         let mut parsed = Parsed::new(bytes).unwrap();
-        parsed.decode_first_frame().unwrap();
+        parsed.decode_next_frame().unwrap();
         let img = parsed.image();
         let channels = if parsed.has_alpha() { 4 } else { 3 };
         let mut whole = vec![0u8; (img.width * img.height) as usize * channels];

@@ -2,7 +2,9 @@
 //! codec only through [`codec`], the one table of formats.
 
 mod avif;
+pub(crate) mod gif;
 mod jpeg;
+pub mod palette;
 mod png;
 mod webp;
 
@@ -30,6 +32,26 @@ pub trait Codec: Sync {
     fn embeds_metadata(&self) -> bool {
         false
     }
+    /// Every frame of an animation in display order, each composed onto the whole canvas
+    /// (the previous frames' disposal and this one's blending applied) and put through a
+    /// sink of its own at `ctx.target`, handed to `out` before the next one is decoded. The
+    /// codec holds its canvas, never the sequence. A still format delivers its one frame.
+    fn decode_frames(&self, source: &Source, ctx: &DecodeContext, out: &mut dyn FnMut(Frame) -> Result<()>) -> Result<()> {
+        out(Frame::still(self.decode(source, ctx)?))
+    }
+    /// An encoder taking the frames of an animation of `size` that plays `loop_count` times
+    /// (0 forever); `None` for a format that holds one frame.
+    fn animation(&self, _options: &EncodeOptions, _size: (u32, u32), _loop_count: u32, _deadline: Deadline) -> Option<Result<Box<dyn FrameEncoder>>> {
+        None
+    }
+}
+
+/// An animated output: frames go in one at a time, in display order, each with its delay;
+/// the file comes out at the end. The encoder holds what its format needs (the previous
+/// canvas to code differences against), not the frames it was given.
+pub trait FrameEncoder {
+    fn add(&mut self, frame: Frame) -> Result<()>;
+    fn finish(self: Box<Self>) -> Result<Vec<u8>>;
 }
 
 /// The codec of a format.
@@ -39,6 +61,7 @@ pub fn codec(format: Format) -> &'static dyn Codec {
         Format::Png => &png::Png,
         Format::Webp => &webp::Webp,
         Format::Avif => &avif::Avif,
+        Format::Gif => &gif::Gif,
     }
 }
 
@@ -49,6 +72,7 @@ use crate::limits::{Deadline, FailOn};
 use crate::metadata::icc::Icc;
 use crate::metadata::{container, SourceMetadata};
 use crate::ops::resize::Kernel;
+pub(crate) use crate::pipeline::frames::Frame;
 pub(crate) use crate::pipeline::FrameSink;
 use crate::source::Source;
 
@@ -81,7 +105,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     }
     Format::sniff(bytes).ok_or_else(|| {
         Error::UnsupportedFormat(
-            "input is not a JPEG, PNG, WebP or AVIF image (unrecognised signature)".into(),
+            "input is not a JPEG, PNG, WebP, AVIF or GIF image (unrecognised signature)".into(),
         )
     })
 }
@@ -138,6 +162,23 @@ pub fn decode(source: &Source, header: &Header, ctx: &DecodeContext) -> Result<I
     Ok(image)
 }
 
+/// Decodes every frame of an animation (a still image's one frame), handing each to `out`
+/// as it comes; each is checked as `decode` checks its frame.
+pub fn decode_frames(source: &Source, header: &Header, ctx: &DecodeContext, out: &mut dyn FnMut(Frame) -> Result<()>) -> Result<()> {
+    let planned = ctx.target.map_or((header.width, header.height), |t| (t.width, t.height));
+    codec(header.format).decode_frames(source, ctx, &mut |frame| {
+        check_delivered(header, &frame.image, planned)?;
+        out(frame)
+    })
+}
+
+/// An encoder for an animation in `options.format` (which must hold one: `Format::animates`).
+pub fn animation(options: &EncodeOptions, size: (u32, u32), loop_count: u32, deadline: Deadline) -> Result<Box<dyn FrameEncoder>> {
+    codec(options.format)
+        .animation(options, size, loop_count, deadline)
+        .unwrap_or_else(|| Err(Error::Internal(format!("{} holds no animation", options.format.name()))))
+}
+
 /// The contract's promise about a decoded frame: the planned size, RGB or RGBA by the header.
 fn check_delivered(header: &Header, image: &Image, (w, h): (u32, u32)) -> Result<()> {
     let channels = if header.has_alpha { 4 } else { 3 };
@@ -173,12 +214,32 @@ pub struct EncodeOptions {
     /// Choose the quality per image: the lowest whose output scores at least this on
     /// SSIMULACRA2 against the frame it encodes (`crate::quality`); `quality` is then unused.
     pub target: Option<f64>,
+    /// PNG: write a palette image (`palette::Palette`); GIF always does, with these settings
+    /// or the defaults. With a palette, `quality` bounds the quantisation error.
+    pub palette: Option<palette::Palette>,
+    /// An animation's loop count (0 forever) instead of the source's.
+    pub loop_count: Option<u32>,
+    /// Frame delays in milliseconds instead of the source's: one for every frame, or one
+    /// per frame (the last repeats for frames beyond the list).
+    pub delay_ms: Option<Vec<u32>>,
 }
 
 impl EncodeOptions {
     pub fn new(format: Format) -> EncodeOptions {
-        EncodeOptions { format, quality: None, fast_mode: false, effort: None, lossless: false, background: [255; 3], target: None }
+        EncodeOptions {
+            format,
+            quality: None,
+            fast_mode: false,
+            effort: None,
+            lossless: false,
+            background: [255; 3],
+            target: None,
+            palette: None,
+            loop_count: None,
+            delay_ms: None,
+        }
     }
+
 
     pub fn quality_or(&self, default: u8) -> u8 {
         self.quality.unwrap_or(default)
@@ -241,7 +302,7 @@ pub(crate) mod tests {
     #[test]
     fn rejects_unknown_and_empty_input() {
         assert!(matches!(probe(b""), Err(Error::EmptyInput)));
-        assert!(matches!(probe(b"GIF89a......"), Err(Error::UnsupportedFormat(_))));
+        assert!(matches!(probe(b"BM6\0\0\0......"), Err(Error::UnsupportedFormat(_))));
     }
 
     pub(crate) fn source(bytes: Vec<u8>) -> Source {

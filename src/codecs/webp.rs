@@ -1,6 +1,8 @@
 //! WebP: still images are decoded by libwebp, which can scale while decoding (shrink-on-load)
-//! into a buffer of the reduced size; animations by image-webp, which gives the first frame.
-//! Encoding uses libwebp for its mature rate control.
+//! into a buffer of the reduced size; animations by libwebp's animation decoder, one
+//! composed canvas at a time. Encoding uses libwebp for its mature rate control, and its
+//! animation encoder (which codes each frame against the previous canvas) for animations.
+//! image-webp reads the headers and metadata chunks.
 
 use std::ffi::{c_int, c_void};
 use std::io::Cursor;
@@ -8,7 +10,7 @@ use std::io::Cursor;
 use image_webp::WebPDecoder;
 use libwebp_sys as ffi;
 
-use super::{prescale_size, DecodeContext, EncodeOptions, FrameSink, Header};
+use super::{prescale_size, DecodeContext, EncodeOptions, Frame, FrameSink, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::image::Image;
@@ -82,21 +84,74 @@ fn decoder_bytes(d: &mut WebPDecoder<Cursor<&[u8]>>) -> u64 {
 }
 
 pub fn decode(bytes: &[u8], ctx: &DecodeContext) -> Result<Image> {
-    let mut d = decoder(bytes)?;
+    let d = decoder(bytes)?;
     let (width, height) = d.dimensions();
     let channels = if d.has_alpha() { 4 } else { 3 };
-    let image = if d.is_animated() {
-        let size = d.output_buffer_size().ok_or_else(|| Error::corrupt(NAME, "image size overflows memory"))?;
-        let mut buf = vec![0; size];
-        d.read_image(&mut buf).map_err(|e| Error::corrupt(NAME, e))?;
-        Image::new(width, height, channels, buf)
-    } else {
-        // libwebp's rescaler averages areas, a clean low-pass, so 1.5× the target leaves
-        // Lanczos enough to work with; the prescaled frame is the largest buffer held.
-        let size = ctx.target.map_or((width, height), |t| prescale_size((width, height), t, 1.5));
-        decode_still(bytes, (width, height), size, channels)?
-    };
+    if d.is_animated() {
+        let mut first = None;
+        frames(bytes, ctx, channels, Some(1), &mut |frame| {
+            first = Some(frame.image);
+            Ok(())
+        })?;
+        return first.ok_or_else(|| Error::corrupt(NAME, "the animation holds no frame"));
+    }
+    // libwebp's rescaler averages areas, a clean low-pass, so 1.5× the target leaves
+    // Lanczos enough to work with; the prescaled frame is the largest buffer held.
+    let size = ctx.target.map_or((width, height), |t| prescale_size((width, height), t, 1.5));
+    let image = decode_still(bytes, (width, height), size, channels)?;
     FrameSink::new(image.width, image.height, channels, ctx).push_frame(image)
+}
+
+/// libwebp's animation decoder, freed once.
+struct AnimDecoder(*mut ffi::WebPAnimDecoder);
+
+impl Drop for AnimDecoder {
+    fn drop(&mut self) {
+        // SAFETY: created by WebPAnimDecoderNew, deleted once.
+        unsafe { ffi::WebPAnimDecoderDelete(self.0) }
+    }
+}
+
+/// An animation's frames, each the canvas libwebp composed (blending and disposal applied),
+/// with its duration; at most `limit` of them.
+fn frames(bytes: &[u8], ctx: &DecodeContext, channels: u8, limit: Option<usize>, out: &mut dyn FnMut(Frame) -> Result<()>) -> Result<()> {
+    // SAFETY: the options and info are plain structs libwebp fills; the decoder reads
+    // `bytes`, which outlive it; each canvas it returns is `width * height * 4` bytes, valid
+    // until the next call, and copied before then.
+    unsafe {
+        let mut options: ffi::WebPAnimDecoderOptions = std::mem::zeroed();
+        if ffi::WebPAnimDecoderOptionsInit(&mut options) == 0 {
+            return Err(Error::Internal("libwebp demux version mismatch".into()));
+        }
+        options.color_mode = ffi::WEBP_CSP_MODE::MODE_RGBA;
+        options.use_threads = 0;
+        let data = ffi::WebPData { bytes: bytes.as_ptr(), size: bytes.len() };
+        let decoder = ffi::WebPAnimDecoderNew(&data, &options);
+        if decoder.is_null() {
+            return Err(Error::corrupt(NAME, "libwebp cannot read the animation"));
+        }
+        let decoder = AnimDecoder(decoder);
+        let mut info = ffi::WebPAnimInfo::default();
+        if ffi::WebPAnimDecoderGetInfo(decoder.0, &mut info) == 0 {
+            return Err(Error::corrupt(NAME, "libwebp cannot read the animation's header"));
+        }
+        let (width, height) = (info.canvas_width, info.canvas_height);
+        let (mut shown, mut delivered) = (0, 0);
+        while ffi::WebPAnimDecoderHasMoreFrames(decoder.0) != 0 && limit.is_none_or(|n| delivered < n) {
+            ctx.deadline.check()?;
+            let (mut canvas, mut timestamp) = (std::ptr::null_mut(), 0);
+            if ffi::WebPAnimDecoderGetNext(decoder.0, &mut canvas, &mut timestamp) == 0 {
+                return Err(Error::corrupt(NAME, format!("frame {} cannot be decoded", delivered + 1)));
+            }
+            let rgba = std::slice::from_raw_parts(canvas, width as usize * height as usize * 4);
+            let data = if channels == 4 { rgba.to_vec() } else { rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect() };
+            let image = FrameSink::new(width, height, channels, ctx).push_frame(Image::new(width, height, channels, data))?;
+            out(Frame { image, delay_ms: (timestamp - shown).max(0) as u32 })?;
+            shown = timestamp;
+            delivered += 1;
+        }
+    }
+    Ok(())
 }
 
 /// libwebp decode straight into our buffer, scaled to `size` by libwebp's area-averaging
@@ -135,7 +190,8 @@ fn decode_still(bytes: &[u8], full: (u32, u32), size: (u32, u32), channels: u8) 
 /// Takes the image by value: libwebp copies it into its own picture on import, and the
 /// pixels are freed before the (memory-hungry) encode starts. libwebp asks its progress
 /// hook whether to go on, which is where the deadline stops it.
-pub fn encode(image: Image, options: &EncodeOptions, deadline: Deadline) -> Result<Vec<u8>> {
+/// libwebp's settings for `options`, for a still image and for each frame of an animation.
+fn config(options: &EncodeOptions) -> Result<ffi::WebPConfig> {
     let mut config = ffi::WebPConfig::new().map_err(|_| Error::Internal("libwebp version mismatch".into()))?;
     config.quality = options.quality_or(80) as f32;
     config.method = match (options.fast_mode, options.effort) {
@@ -151,12 +207,21 @@ pub fn encode(image: Image, options: &EncodeOptions, deadline: Deadline) -> Resu
     } else {
         config.use_sharp_yuv = (!options.fast_mode) as i32;
     }
+    // SAFETY: a plain check of a plain struct.
+    if unsafe { ffi::WebPValidateConfig(&config) } == 0 {
+        return Err(Error::Internal("libwebp rejected its configuration".into()));
+    }
+    Ok(config)
+}
+
+pub fn encode(image: Image, options: &EncodeOptions, deadline: Deadline) -> Result<Vec<u8>> {
+    let config = config(options)?;
     // SAFETY: picture and writer are initialised by libwebp and freed on every path; the
     // import reads exactly `stride * height` bytes of `image.data`.
     unsafe {
         let mut picture: ffi::WebPPicture = std::mem::zeroed();
-        if !ffi::WebPPictureInit(&mut picture) || ffi::WebPValidateConfig(&config) == 0 {
-            return Err(Error::Internal("libwebp rejected its configuration".into()));
+        if !ffi::WebPPictureInit(&mut picture) {
+            return Err(Error::Internal("libwebp version mismatch".into()));
         }
         picture.width = image.width as i32;
         picture.height = image.height as i32;
@@ -248,6 +313,108 @@ unsafe fn import(picture: &mut ffi::WebPPicture, image: &Image, lossless: bool, 
     converted != 0
 }
 
+/// libwebp's animation encoder: each frame is coded against the canvas before it (only the
+/// changed rectangle, lossy or lossless as smaller), so it holds a few canvases, not the
+/// frames already given.
+struct AnimEncoder {
+    encoder: *mut ffi::WebPAnimEncoder,
+    config: ffi::WebPConfig,
+    /// When the next frame starts, in milliseconds.
+    timestamp: c_int,
+    deadline: Box<Deadline>,
+}
+
+impl AnimEncoder {
+    fn new(options: &EncodeOptions, (width, height): (u32, u32), loop_count: u32, deadline: Deadline) -> Result<AnimEncoder> {
+        let config = config(options)?;
+        // SAFETY: the options struct is initialised by libwebp before use; a null encoder is
+        // refused.
+        let encoder = unsafe {
+            let mut anim: ffi::WebPAnimEncoderOptions = std::mem::zeroed();
+            if ffi::WebPAnimEncoderOptionsInitInternal(&mut anim, ffi::WEBP_MUX_ABI_VERSION as c_int) == 0 {
+                return Err(Error::Internal("libwebp mux version mismatch".into()));
+            }
+            anim.anim_params.loop_count = loop_count.min(u16::MAX as u32) as c_int;
+            ffi::WebPAnimEncoderNewInternal(width as c_int, height as c_int, &anim, ffi::WEBP_MUX_ABI_VERSION as c_int)
+        };
+        if encoder.is_null() {
+            return Err(Error::encode(NAME, format!("libwebp cannot start an animation of {width}x{height}")));
+        }
+        Ok(AnimEncoder { encoder, config, timestamp: 0, deadline: Box::new(deadline) })
+    }
+
+    fn error(&self) -> Error {
+        if self.deadline.passed() {
+            return self.deadline.error();
+        }
+        // SAFETY: libwebp returns a NUL-terminated string it owns (or null).
+        let reason = unsafe {
+            let text = ffi::WebPAnimEncoderGetError(self.encoder);
+            if text.is_null() { "unknown error".into() } else { std::ffi::CStr::from_ptr(text).to_string_lossy().into_owned() }
+        };
+        Error::encode(NAME, reason)
+    }
+}
+
+impl Drop for AnimEncoder {
+    fn drop(&mut self) {
+        // SAFETY: created by WebPAnimEncoderNewInternal, deleted once.
+        unsafe { ffi::WebPAnimEncoderDelete(self.encoder) }
+    }
+}
+
+impl super::FrameEncoder for AnimEncoder {
+    fn add(&mut self, frame: Frame) -> Result<()> {
+        self.deadline.check()?;
+        let image = frame.image;
+        // SAFETY: the picture is initialised and freed here; the import reads exactly
+        // `stride * height` bytes of `image.data`; the progress hook reads the boxed
+        // deadline, which lives as long as the encoder.
+        let added = unsafe {
+            let mut picture: ffi::WebPPicture = std::mem::zeroed();
+            if !ffi::WebPPictureInit(&mut picture) {
+                return Err(Error::Internal("libwebp version mismatch".into()));
+            }
+            (picture.width, picture.height) = (image.width as c_int, image.height as c_int);
+            // The animation encoder compares canvases in ARGB.
+            picture.use_argb = 1;
+            let imported = if image.has_alpha() {
+                ffi::WebPPictureImportRGBA(&mut picture, image.data.as_ptr(), image.stride() as c_int)
+            } else {
+                ffi::WebPPictureImportRGB(&mut picture, image.data.as_ptr(), image.stride() as c_int)
+            };
+            drop(image);
+            picture.progress_hook = Some(go_on);
+            picture.user_data = (&*self.deadline as *const Deadline).cast_mut().cast();
+            let added = imported != 0 && ffi::WebPAnimEncoderAdd(self.encoder, &mut picture, self.timestamp, &self.config) != 0;
+            ffi::WebPPictureFree(&mut picture);
+            added
+        };
+        if !added {
+            return Err(self.error());
+        }
+        self.timestamp = self.timestamp.saturating_add(frame.delay_ms.min(i32::MAX as u32) as c_int);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<u8>> {
+        // SAFETY: a null frame ends the animation at the last timestamp (its duration);
+        // the assembled data is copied, then freed with libwebp's allocator.
+        unsafe {
+            if ffi::WebPAnimEncoderAdd(self.encoder, std::ptr::null_mut(), self.timestamp, std::ptr::null()) == 0 {
+                return Err(self.error());
+            }
+            let mut data = ffi::WebPData { bytes: std::ptr::null(), size: 0 };
+            if ffi::WebPAnimEncoderAssemble(self.encoder, &mut data) == 0 {
+                return Err(self.error());
+            }
+            let out = std::slice::from_raw_parts(data.bytes, data.size).to_vec();
+            ffi::WebPDataClear(&mut data);
+            Ok(out)
+        }
+    }
+}
+
 pub struct Webp;
 
 impl super::Codec for Webp {
@@ -260,7 +427,19 @@ impl super::Codec for Webp {
     fn encode(&self, image: Image, options: &EncodeOptions, ctx: &super::EncodeContext) -> Result<Vec<u8>> {
         encode(image, options, ctx.deadline)
     }
+    fn decode_frames(&self, source: &crate::source::Source, ctx: &DecodeContext, out: &mut dyn FnMut(Frame) -> Result<()>) -> Result<()> {
+        let bytes = source.bytes();
+        let d = decoder(bytes)?;
+        if !d.is_animated() {
+            return out(Frame::still(decode(bytes, ctx)?));
+        }
+        frames(bytes, ctx, if d.has_alpha() { 4 } else { 3 }, None, out)
+    }
+    fn animation(&self, options: &EncodeOptions, size: (u32, u32), loop_count: u32, deadline: Deadline) -> Option<Result<Box<dyn super::FrameEncoder>>> {
+        Some(AnimEncoder::new(options, size, loop_count, deadline).map(|e| Box::new(e) as Box<dyn super::FrameEncoder>))
+    }
 }
+
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@ pub fn embed(format: Format, encoded: Vec<u8>, icc: Option<&[u8]>, exif: Option<
         Format::Png => set(Png::from_bytes(bytes).map_err(fail)?, icc, exif).encoder().bytes(),
         Format::Webp => set(WebP::from_bytes(bytes).map_err(fail)?, icc, exif).encoder().bytes(),
         Format::Avif => return Err(Error::Internal("AVIF metadata is written by its encoder".into())),
+        Format::Gif => return Err(Error::Internal("GIF output carries no metadata".into())),
     };
     Ok(out.into())
 }

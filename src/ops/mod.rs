@@ -97,7 +97,18 @@ impl Op {
         }
     }
 
+    /// Why this operation cannot run on each frame of an animation, if it cannot: each
+    /// frame would get its own size or crop, and an animation has one.
+    pub fn refused_per_frame(&self) -> Option<&'static str> {
+        match self {
+            Op::Trim { .. } => Some("trim() finds a different border on each frame"),
+            Op::Resize(ResizeSpec { position: Position::Strategy(_), .. }) => Some("an entropy or attention crop picks a different region on each frame"),
+            _ => None,
+        }
+    }
+
     /// Decoded pixels this operation holds besides its frame (a composite's overlay).
+
     pub fn extra_bytes(&self) -> Result<u64> {
         match self {
             Op::Composite(layer) => layer.input.decoded_bytes(),

@@ -16,9 +16,15 @@ use crate::format::Format;
 /// Codec scratch, stacks and libraries' own tables: the formula's 24 MB.
 pub const FIXED: u64 = 24 << 20;
 
-/// Bytes an encoder holds per output pixel besides the frame it is given.
-fn encoder_bytes_per_pixel(options: &EncodeOptions) -> f64 {
+/// Bytes an encoder holds per output pixel besides the frame it is given; for an animation,
+/// per pixel of one frame (an animation encoder keeps canvases, not the frames given).
+fn encoder_bytes_per_pixel(options: &EncodeOptions, animated: bool) -> f64 {
     match options.format {
+        // libwebp's animation encoder: the previous and current canvases (ARGB), the
+        // candidate sub-frames it encodes both ways to keep the smaller, their pictures.
+        Format::Webp if animated => 40.0,
+        // libaom keeps its look-ahead frames for an image sequence.
+        Format::Avif if animated => 120.0,
         // Progressive and optimised coding keep every coefficient of the image: 4:2:0 is
         // 1.5 samples of two bytes per pixel, plus libjpeg's own copy of the rows.
         Format::Jpeg if options.fast_mode => 0.5,
@@ -29,11 +35,13 @@ fn encoder_bytes_per_pixel(options: &EncodeOptions) -> f64 {
         Format::Webp => 9.0,
         // libaom at 10-bit 4:4:4: source and reconstructed frames, lookahead and tables.
         Format::Avif => 36.0,
+        // The frame as RGBA for the quantiser, its histogram and indices.
+        Format::Gif => 10.0,
     }
 }
 
 /// The estimated peak of one job, in bytes.
-pub fn estimate(pipeline: &Pipeline, header: &Header, plan: &DecodePlan, options: &EncodeOptions) -> u64 {
+pub fn estimate(pipeline: &Pipeline, header: &Header, plan: &DecodePlan, options: &EncodeOptions, animated: bool) -> u64 {
     let channels = if header.has_alpha { 4 } else { 3 };
     let bytes = |(w, h): (u32, u32)| w as u64 * h as u64 * channels;
     let decoded = plan.target.map_or((header.width, header.height), |t| (t.width, t.height));
@@ -47,7 +55,8 @@ pub fn estimate(pipeline: &Pipeline, header: &Header, plan: &DecodePlan, options
         size = op.output_size(size);
         largest = largest.max(bytes(size));
     }
-    let encoder = (size.0 as f64 * size.1 as f64 * encoder_bytes_per_pixel(options)) as u64;
+    let encoder = (size.0 as f64 * size.1 as f64 * encoder_bytes_per_pixel(options, animated)) as u64;
+
     header.decoder_bytes + 2 * largest + encoder + FIXED
 }
 
@@ -65,17 +74,17 @@ mod tests {
         let h = header(6000, 4000, 0);
         let full = Pipeline::default();
         let jpeg = EncodeOptions::new(Format::Jpeg);
-        let at_full = estimate(&full, &h, &super::super::plan::plan(&full, &h), &jpeg);
+        let at_full = estimate(&full, &h, &super::super::plan::plan(&full, &h), &jpeg, false);
         let frame = 6000 * 4000 * 3;
         assert_eq!(at_full, 2 * frame + (6000.0 * 4000.0 * 3.5) as u64 + FIXED);
         let mut small = Pipeline::default();
         small.push(Op::Resize(ResizeSpec { width: Some(600), ..Default::default() }));
-        let shrunk = estimate(&small, &h, &super::super::plan::plan(&small, &h), &jpeg);
+        let shrunk = estimate(&small, &h, &super::super::plan::plan(&small, &h), &jpeg, false);
         assert!(shrunk < FIXED + 6 * 600 * 400 * 3, "{shrunk}");
         let avif = EncodeOptions::new(Format::Avif);
-        assert!(estimate(&full, &h, &super::super::plan::plan(&full, &h), &avif) > 3 * at_full);
+        assert!(estimate(&full, &h, &super::super::plan::plan(&full, &h), &avif, false) > 3 * at_full);
         let progressive = header(6000, 4000, 6000 * 4000 * 3);
-        let with_coefficients = estimate(&small, &progressive, &super::super::plan::plan(&small, &progressive), &jpeg);
+        let with_coefficients = estimate(&small, &progressive, &super::super::plan::plan(&small, &progressive), &jpeg, false);
         assert_eq!(with_coefficients - shrunk, 6000 * 4000 * 3, "the coefficients count whatever the target");
     }
 }

@@ -22,11 +22,14 @@ pub struct Pipeline {
     pub keep: Keep,
     pub limits: Limits,
     pub fail_on: FailOn,
+    /// An animated input gives its first frame only (JS `pages: 1`), whatever the output.
+    pub first_page_only: bool,
 }
 
 impl Default for Pipeline {
     fn default() -> Self {
-        Pipeline { ops: Vec::new(), auto_orient: true, keep: Keep::default(), limits: Limits::default(), fail_on: FailOn::default() }
+        Pipeline { ops: Vec::new(), auto_orient: true, keep: Keep::default(), limits: Limits::default(), fail_on: FailOn::default(), first_page_only: false }
+
     }
 }
 

@@ -2,10 +2,12 @@
 //! orient → ops → encode with the kept metadata, timing each stage. Any panic inside
 //! becomes `Error::Internal`, so one bad call can never take the process down.
 
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::frames::Frame;
 use super::{cost, plan, Pipeline};
 use crate::codecs::{self, DecodeContext, EncodeContext, EncodeOptions, Header};
 use crate::error::{Error, Result};
@@ -108,54 +110,129 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     limits.check_bytes(input.len() as u64)?;
     let (header, found) = codecs::probe_with_metadata(input)?;
     limits.check_dimensions(header.width, header.height)?;
-    let colour = metadata::colour_plan(&found, pipeline.keep, limits);
+    // An animation stays one when some output can hold it; otherwise its first frame is
+    // all that is decoded.
+    let holds_animation = |b: &Branch| b.options.format.animates() && !b.placeholder;
+    let animated = found.stored.pages > 1 && !pipeline.first_page_only && branches.iter().any(holds_animation);
+    if animated {
+        limits.check_frames(found.stored.pages, header.width, header.height)?;
+        let all_ops = pipeline.ops.iter().chain(branches.iter().flat_map(|b| &b.ops));
+        if let Some(reason) = all_ops.filter_map(Op::refused_per_frame).next() {
+            let frames = found.stored.pages;
+            return Err(Error::InvalidArgument(format!("the input is an animation of {frames} frames and {reason}; take its first frame with pages: 1, or leave the operation out")));
+        }
+    }
+    // An animation is written without the source's metadata, so its frames go to sRGB.
+    let keep = if animated { metadata::Keep { icc: false, ..pipeline.keep } } else { pipeline.keep };
+    let colour = metadata::colour_plan(&found, keep, limits);
     let planning = planning_pipeline(pipeline, branches, &header);
     let plan = plan::plan(&planning, &header);
     // Several branches: only the decode size comes from the plan; every branch then runs
     // all of its own operations on the shared frame.
     let single = branches.len() == 1;
     let (fused, rest) = if single { (plan.fused.as_ref(), plan.rest) } else { (None, &pipeline.ops[..]) };
-    let costliest = branches.iter().map(|b| cost::estimate(&planning, &header, &plan, &b.options)).max().unwrap_or(0);
+    let costliest = branches.iter().map(|b| cost::estimate(&planning, &header, &plan, &b.options, animated)).max().unwrap_or(0);
     let kept_copy = if single { 0 } else { plan.target.map_or(header.decoded_bytes(), |t| t.width as u64 * t.height as u64 * 4) };
-    // Composite overlays are decoded when their operation runs; a corrupt one fails here,
-    // before the main image is decoded.
+    // Composite overlays are decoded when their operation first runs; a corrupt one fails
+    // here, before the main image is decoded.
     let all_ops = pipeline.ops.iter().chain(branches.iter().flat_map(|b| &b.ops));
     let overlays = all_ops.map(Op::extra_bytes).sum::<Result<u64>>()?;
     let memory_estimate = costliest + kept_copy + overlays;
     limits.check_memory(memory_estimate)?;
     let _reserved = gate.reserve(memory_estimate, deadline)?;
     let _busy = heap::busy();
+
+    let decoded_overlays = RefCell::new(Vec::<(*const Overlay, Image)>::new());
+    // Each overlay is decoded once, however many frames it is drawn on.
+    let overlay = |o: &Overlay| {
+        if let Some((_, image)) = decoded_overlays.borrow().iter().find(|(seen, _)| std::ptr::eq(*seen, o)) {
+            return Ok(image.clone());
+        }
+        let image = decode_overlay(o, limits, deadline)?;
+        decoded_overlays.borrow_mut().push((o as *const Overlay, image.clone()));
+        Ok(image)
+    };
+    let mut cx = ops::Context { deadline, overlay: &overlay, report: ops::Report::default() };
+    let run = Shared { source, pipeline, found: &found, header: &header, colour: &colour, started, cpu, memory_estimate, deadline };
+    let mut outputs: Vec<Output> = branches.iter().map(|_| Output::Waiting).collect();
+    let (mut decode_ms, mut shared_ops_ms, mut frame_index) = (0.0, 0.0, 0usize);
+    let loop_count = found.stored.loop_count.unwrap_or(0);
     // With a fused resize, decode_ms includes the resampling that ran while rows arrived.
     let ctx = DecodeContext { target: plan.target, deadline, profile: colour.profile.as_ref(), fail_on: pipeline.fail_on };
-    let mut image = decode_srgb(source, &header, &colour, &ctx)?;
-    let decode_ms = lap(&mut clock);
+    decode_srgb(source, &header, &colour, &ctx, animated, &mut |frame: Frame| {
+        let Frame { mut image, delay_ms } = frame;
+        decode_ms += lap(&mut clock);
+        if pipeline.auto_orient {
+            image = geometry::orient(image, header.orientation);
+        }
+        cx.report = ops::Report::default();
+        if let Some((geometry, spec)) = fused {
+            image = resize::finish(image, geometry, spec, &mut cx.report)?;
+        }
+        for op in rest {
+            deadline.check()?;
+            image = op.apply(image, &mut cx)?;
+        }
+        shared_ops_ms += lap(&mut clock);
+        let shared_report = cx.report;
+        let times = Times { decode_ms, shared_ops_ms };
+        let last = outputs.iter().rposition(|o| !matches!(o, Output::Done(_)));
+        let mut shared = Some(image);
+        for (i, (branch, output)) in branches.iter().zip(outputs.iter_mut()).enumerate() {
+            if matches!(output, Output::Done(_)) {
+                continue;
+            }
+            // The last branch still taking frames takes the shared one; the others a copy.
+            let image = if Some(i) == last { shared.take().expect("kept until the last branch") } else { shared.clone().expect("kept") };
+            cx.report = shared_report;
+            let own_ops = if single { &[][..] } else { &branch.ops[..] };
+            let animates = animated && holds_animation(branch);
+            if !animates {
+                *output = Output::Done(guarded(|| run.branch(image, own_ops, branch, &mut cx, &mut clock, times)));
+                continue;
+            }
+            let delay_ms = branch.options.delay_ms.as_ref().and_then(|d| d.get(frame_index).or(d.last()).copied()).unwrap_or(delay_ms);
+            let step = guarded(|| run.frame(image, delay_ms, own_ops, branch, output, loop_count, &mut cx));
+            if let Err(e) = step {
+                *output = Output::Done(Err(e));
+            }
+        }
+        frame_index += 1;
+        clock = Instant::now();
+        Ok(())
+    })?;
+    let times = Times { decode_ms, shared_ops_ms };
+    let outputs = outputs.into_iter().zip(branches).map(|(output, branch)| match output {
+        Output::Done(result) => result,
+        Output::Waiting => Err(Error::Internal("no frame reached this output".into())),
+        Output::Animating(animation) => guarded(|| run.finish_animation(*animation, branch, times)),
+    });
+    Ok(outputs.collect())
+}
 
-    if pipeline.auto_orient {
-        image = geometry::orient(image, header.orientation);
-    }
-    let overlay = |o: &Overlay| decode_overlay(o, limits, deadline);
-    let mut cx = ops::Context { deadline, overlay: &overlay, report: ops::Report::default() };
-    if let Some((geometry, spec)) = fused {
-        image = resize::finish(image, geometry, spec, &mut cx.report)?;
-    }
-    for op in rest {
-        deadline.check()?;
-        image = op.apply(image, &mut cx)?;
-    }
-    let shared_ops_ms = lap(&mut clock);
-    let shared_report = cx.report;
+/// Where one output stands while frames flow: waiting for the first, taking frames into
+/// its animation, or made (or failed).
+enum Output {
+    Waiting,
+    Animating(Box<Animation>),
+    Done(Result<Encoded>),
+}
 
-    let run = Shared { source, pipeline, found: &found, header: &header, colour: &colour, started, cpu, decode_ms, shared_ops_ms, memory_estimate, deadline };
-    let mut outputs = Vec::with_capacity(branches.len());
-    let mut shared = Some(image);
-    for (i, branch) in branches.iter().enumerate() {
-        // The last branch takes the shared frame; the others work on a copy.
-        let image = if i + 1 == branches.len() { shared.take().expect("frame kept until the last branch") } else { shared.clone().expect("frame kept") };
-        cx.report = shared_report;
-        let own_ops = if single { &[][..] } else { &branch.ops[..] };
-        outputs.push(guarded(|| run.branch(image, own_ops, branch, &mut cx, &mut clock)));
-    }
-    Ok(outputs)
+/// An animated output being written: its encoder, the frames' size and the time spent.
+struct Animation {
+    encoder: Box<dyn codecs::FrameEncoder>,
+    size: (u32, u32),
+    frames: u32,
+    ops_ms: f64,
+    encode_ms: f64,
+    report: ops::Report,
+}
+
+/// Time spent so far on what every output shares.
+#[derive(Clone, Copy)]
+struct Times {
+    decode_ms: f64,
+    shared_ops_ms: f64,
 }
 
 /// What every branch of a run shares: the source, its header and metadata, the colour
@@ -168,10 +245,23 @@ struct Shared<'a> {
     colour: &'a metadata::ColourPlan,
     started: Instant,
     cpu: Option<cpu_time::ThreadTime>,
-    decode_ms: f64,
-    shared_ops_ms: f64,
     memory_estimate: u64,
     deadline: Deadline,
+}
+
+/// An output as made, before its metrics.
+struct Made {
+    data: Vec<u8>,
+    size: (u32, u32),
+    frames: u32,
+    ops_ms: f64,
+    encode_ms: f64,
+    quality: Option<u8>,
+    score: Option<f64>,
+    placeholder: Option<Placeholder>,
+    /// The source's EXIF was not written (or lost its GPS block).
+    exif_dropped: bool,
+    report: ops::Report,
 }
 
 impl Shared<'_> {
@@ -184,20 +274,21 @@ impl Shared<'_> {
         self.pipeline.ops.iter().fold(displayed, |size, op| op.output_size(size))
     }
 
-    /// One branch: its own operations, then its encode (with quality chosen per image when
-    /// asked) or its placeholder, and its metrics.
-    fn branch(&self, mut image: Image, own_ops: &[Op], branch: &Branch, cx: &mut ops::Context, clock: &mut Instant) -> Result<Encoded> {
+    /// One still branch: its own operations, then its encode (with quality chosen per image
+    /// when asked) or its placeholder, and its metrics.
+    fn branch(&self, mut image: Image, own_ops: &[Op], branch: &Branch, cx: &mut ops::Context, clock: &mut Instant, times: Times) -> Result<Encoded> {
         let (deadline, pipeline, found, colour) = (self.deadline, self.pipeline, self.found, self.colour);
+        *clock = Instant::now();
         for op in own_ops {
             deadline.check()?;
             image = op.apply(image, cx)?;
         }
-        let (width_out, height_out) = (image.width, image.height);
-        let ops_ms = self.shared_ops_ms + lap(clock);
+        let size = (image.width, image.height);
+        let ops_ms = lap(clock);
 
         let keep = pipeline.keep;
         let exif = match (&found.exif, keep.exif) {
-            (Some(tiff), true) => exif::rewrite(tiff, width_out, height_out, pipeline.auto_orient, !keep.strip_gps),
+            (Some(tiff), true) => exif::rewrite(tiff, size.0, size.1, pipeline.auto_orient, !keep.strip_gps),
             _ => None,
         };
         let carried = EncodeContext { deadline, icc: colour.carry_icc.as_deref(), exif: exif.as_ref().map(|e| &e.tiff[..]) };
@@ -215,54 +306,112 @@ impl Shared<'_> {
             codecs::encode_with(image, &branch.options, &carried)?
         };
         let encode_ms = lap(clock);
-        let metadata_stripped = found.other
-            || (found.icc.is_some() && colour.carry_icc.is_none())
-            || (found.exif.is_some() && exif.as_ref().is_none_or(|e| e.gps_removed));
+        let exif_dropped = exif.as_ref().is_none_or(|e| e.gps_removed);
+        let made = Made { data, size, frames: 1, ops_ms, encode_ms, quality, score, placeholder, exif_dropped, report: cx.report };
+        Ok(self.encoded(made, branch, times))
+    }
+
+    /// One frame of an animated branch: its own operations, then into the branch's
+    /// encoder, started on the first frame at that frame's size.
+    #[allow(clippy::too_many_arguments)]
+    fn frame(&self, mut image: Image, delay_ms: u32, own_ops: &[Op], branch: &Branch, output: &mut Output, loop_count: u32, cx: &mut ops::Context) -> Result<()> {
+        if branch.options.target.is_some() {
+            return Err(Error::InvalidArgument("quality: 'auto' chooses the quality of a still image; give an animation a number, or take its first frame with pages: 1".into()));
+        }
+        let mut clock = Instant::now();
+        for op in own_ops {
+            self.deadline.check()?;
+            image = op.apply(image, cx)?;
+        }
+        let size = (image.width, image.height);
+        let ops_ms = lap(&mut clock);
+        if matches!(output, Output::Waiting) {
+            let loop_count = branch.options.loop_count.unwrap_or(loop_count);
+            let encoder = codecs::animation(&branch.options, size, loop_count, self.deadline)?;
+            *output = Output::Animating(Box::new(Animation { encoder, size, frames: 0, ops_ms: 0.0, encode_ms: 0.0, report: cx.report }));
+        }
+        let Output::Animating(animation) = output else { unreachable!("started above") };
+        if size != animation.size {
+            return Err(Error::Internal(format!("frame {} came out {}x{}, the animation is {}x{}", animation.frames + 1, size.0, size.1, animation.size.0, animation.size.1)));
+        }
+        animation.encoder.add(Frame { image, delay_ms })?;
+        animation.frames += 1;
+        animation.ops_ms += ops_ms;
+        animation.encode_ms += lap(&mut clock);
+        Ok(())
+    }
+
+    fn finish_animation(&self, animation: Animation, branch: &Branch, times: Times) -> Result<Encoded> {
+        let mut clock = Instant::now();
+        let Animation { encoder, size, frames, ops_ms, encode_ms, report } = animation;
+        let data = encoder.finish()?;
+        let encode_ms = encode_ms + lap(&mut clock);
+        let made = Made { data, size, frames, ops_ms, encode_ms, quality: branch.options.quality, score: None, placeholder: None, exif_dropped: true, report };
+        Ok(self.encoded(made, branch, times))
+    }
+
+    /// The output with its metrics.
+    fn encoded(&self, made: Made, branch: &Branch, times: Times) -> Encoded {
+        let (found, colour) = (self.found, self.colour);
+        let metadata_stripped = found.other || (found.icc.is_some() && colour.carry_icc.is_none()) || (found.exif.is_some() && made.exif_dropped);
         let input = self.source.bytes();
         let metrics = Metrics {
-            decode_ms: self.decode_ms,
-            ops_ms,
-            encode_ms,
+            decode_ms: times.decode_ms,
+            ops_ms: times.shared_ops_ms + made.ops_ms,
+            encode_ms: made.encode_ms,
             total_ms: self.started.elapsed().as_secs_f64() * 1000.0,
             peak_rss: metrics::peak_rss(),
             bytes_in: input.len() as u64,
-            bytes_out: data.len() as u64,
+            bytes_out: made.data.len() as u64,
             format_in: self.header.format.name(),
             format_out: branch.options.format.name(),
             width_in: self.header.width,
             height_in: self.header.height,
-            width_out,
-            height_out,
-            compression_ratio: input.len() as f64 / data.len().max(1) as f64,
+            width_out: made.size.0,
+            height_out: made.size.1,
+            pages_out: made.frames,
+            compression_ratio: input.len() as f64 / made.data.len().max(1) as f64,
             cpu_time_ms: self.cpu.as_ref().map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
             icc_preserved: colour.carry_icc.is_some(),
             metadata_stripped,
             policy_violations: colour.violations.clone(),
             memory_estimate: self.memory_estimate,
             tone_mapped: found.hdr,
-            crop_offset: cx.report.crop_offset,
-            trimmed: cx.report.trimmed,
-            quality,
-            score,
+            crop_offset: made.report.crop_offset,
+            trimmed: made.report.trimmed,
+            quality: made.quality,
+            score: made.score,
             ..Metrics::default()
         };
-        Ok(Encoded { data, metrics, placeholder })
+        Encoded { data: made.data, metrics, placeholder: made.placeholder }
     }
 }
 
-/// Decodes `source` as `ctx` says, counted, and converts it to sRGB as `colour` planned.
-fn decode_srgb(source: &Source, header: &Header, colour: &metadata::ColourPlan, ctx: &DecodeContext) -> Result<Image> {
+/// Decodes `source` as `ctx` says, counted, converting to sRGB as `colour` planned: every
+/// frame of an animation when `animated` (each handed to `out` as it comes), else the
+/// first or only frame. A file truncated or rewritten under its map reads wrong (or as
+/// zeros): that, rather than whatever the decoder made of it, is the error reported.
+fn decode_srgb(source: &Source, header: &Header, colour: &metadata::ColourPlan, ctx: &DecodeContext, animated: bool, out: &mut dyn FnMut(Frame) -> Result<()>) -> Result<()> {
     DECODES.fetch_add(1, Ordering::Relaxed);
-    let decoded = codecs::decode(source, header, ctx);
-    // A file truncated or rewritten under its map reads wrong (or as zeros): that, rather
-    // than whatever the decoder made of it, is the error to report.
-    source.check_unchanged()?;
-    let mut image = decoded?;
-    source.release_pages();
-    if let Some(profile) = colour.profile.as_ref().filter(|_| colour.convert) {
-        profile.convert_to_srgb(&mut image)?;
+    let mut to_srgb = |mut frame: Frame| {
+        if let Some(profile) = colour.profile.as_ref().filter(|_| colour.convert) {
+            profile.convert_to_srgb(&mut frame.image)?;
+        }
+        out(frame)
+    };
+    if animated {
+        let decoded = codecs::decode_frames(source, header, ctx, &mut to_srgb);
+        source.check_unchanged()?;
+        decoded?;
+        source.release_pages();
+        return Ok(());
     }
-    Ok(image)
+    let decoded = codecs::decode(source, header, ctx);
+    source.check_unchanged()?;
+    let image = decoded?;
+    // The mapped file is not read again: its pages go before the operations and encode.
+    source.release_pages();
+    to_srgb(Frame::still(image))
 }
 
 /// A composite layer's pixels: its source decoded whole (sRGB, oriented) under the main
@@ -273,7 +422,13 @@ fn decode_overlay(overlay: &Overlay, limits: &Limits, deadline: Deadline) -> Res
     limits.check_dimensions(header.width, header.height)?;
     let colour = metadata::colour_plan(&found, metadata::Keep::default(), limits);
     let ctx = DecodeContext { target: None, deadline, profile: colour.profile.as_ref(), fail_on: overlay.pipeline.fail_on };
-    let mut image = decode_srgb(source, &header, &colour, &ctx)?;
+    let mut decoded = None;
+    decode_srgb(source, &header, &colour, &ctx, false, &mut |frame| {
+        decoded = Some(frame.image);
+        Ok(())
+    })?;
+    let mut image = decoded.ok_or_else(|| Error::Internal("the overlay gave no frame".into()))?;
+
     if overlay.pipeline.auto_orient {
         image = geometry::orient(image, header.orientation);
     }
@@ -449,7 +604,72 @@ mod tests {
         }
     }
 
+    /// A GIF of `n` frames of 40x30, each its own colour, 30 ms apart, looping forever.
+    fn animated_gif(n: u8) -> Source {
+        use ::gif::DisposalMethod::Keep;
+        let frames: Vec<_> = (0..n).map(|i| (0, 0, 40, 30, i % 4, None, Keep, 3 + i as u16)).collect();
+        let bytes = crate::codecs::gif::tests::gif_of(40, 30, &frames, Some(::gif::Repeat::Infinite));
+        Source::borrowed(std::sync::Arc::new(bytes)).unwrap()
+    }
+
+    #[test]
+    fn an_animation_stays_one_through_the_operations_unless_its_first_frame_is_asked_for() {
+        let input = animated_gif(5);
+        let mut p = Pipeline::default();
+        p.push(Op::Resize(ResizeSpec { width: Some(20), ..Default::default() }));
+        p.push(Op::FlipH);
+        let out = run(&input, &p, &EncodeOptions::new(Format::Webp)).unwrap();
+        let (header, found) = codecs::probe_with_metadata(&out.data).unwrap();
+        assert_eq!((header.width, header.height, out.metrics.pages_out), (20, 15, 5));
+        assert_eq!((found.stored.pages, found.stored.loop_count), (5, Some(0)));
+        assert_eq!(found.stored.delays_ms, [30, 40, 50, 60, 70]);
+        let mut frames = Vec::new();
+        codecs::decode_frames(&Source::borrowed(std::sync::Arc::new(out.data.clone())).unwrap(), &header, &DecodeContext::default(), &mut |f| {
+            frames.push(f);
+            Ok(())
+        })
+        .unwrap();
+        let expected = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255], [255, 0, 0]];
+        for (frame, colour) in frames.iter().zip(expected) {
+            let px = frame.image.pixel(10, 7);
+            assert!(px.iter().zip(colour).all(|(a, b)| a.abs_diff(b) < 12), "{px:?} vs {colour:?}");
+        }
+        // Delays and loop given by the caller; a still format gets the first frame.
+        let mut options = EncodeOptions::new(Format::Gif);
+        (options.delay_ms, options.loop_count) = (Some(vec![100, 200]), Some(2));
+        let out = run(&input, &p, &options).unwrap();
+        let found = codecs::probe_with_metadata(&out.data).unwrap().1;
+        assert_eq!((found.stored.delays_ms, found.stored.loop_count), (vec![100, 200, 200, 200, 200], Some(2)));
+        let jpeg = run(&input, &p, &EncodeOptions::new(Format::Jpeg)).unwrap();
+        assert_eq!(jpeg.metrics.pages_out, 1);
+        p.first_page_only = true;
+        let first = run(&input, &p, &EncodeOptions::new(Format::Webp)).unwrap();
+        assert_eq!((first.metrics.pages_out, codecs::probe_with_metadata(&first.data).unwrap().1.stored.pages), (1, 1));
+    }
+
+    #[test]
+    fn animations_are_refused_by_their_frame_limits_and_per_frame_nonsense_by_name() {
+        let input = animated_gif(12);
+        let mut p = Pipeline::default();
+        p.limits.max_frames = 10;
+        let err = run(&input, &p, &EncodeOptions::new(Format::Webp)).err().unwrap();
+        assert_eq!(err.code(), "LAZY_LIMIT_EXCEEDED");
+        assert!(err.to_string().contains("maxFrames"), "{err}");
+        p.limits.max_frames = 0;
+        p.limits.max_total_pixels = 40 * 30 * 11;
+        let err = run(&input, &p, &EncodeOptions::new(Format::Webp)).err().unwrap();
+        assert!(err.to_string().contains("maxTotalPixels"), "{err}");
+        p.first_page_only = true;
+        assert!(run(&input, &p, &EncodeOptions::new(Format::Webp)).is_ok(), "one frame is within the limits");
+        let mut p = Pipeline::default();
+        p.push(Op::Trim { background: None, threshold: 10.0 });
+        let err = run(&input, &p, &EncodeOptions::new(Format::Gif)).err().unwrap();
+        assert_eq!(err.code(), "LAZY_INVALID_ARGUMENT");
+        assert!(err.to_string().contains("pages: 1"), "{err}");
+    }
+
     fn decode_all(bytes: &[u8]) -> crate::image::Image {
+
         let header = codecs::probe(bytes).unwrap();
         codecs::decode(&Source::borrowed(std::sync::Arc::new(bytes.to_vec())).unwrap(), &header, &DecodeContext::default()).unwrap()
     }
