@@ -1,7 +1,7 @@
 /// <reference types="node" />
 
-export type OutputFormat = 'jpeg' | 'jpg' | 'png' | 'webp' | 'avif';
-export type InputFormat = 'jpeg' | 'png' | 'webp' | 'avif';
+export type OutputFormat = 'jpeg' | 'jpg' | 'png' | 'webp' | 'avif' | 'gif';
+export type InputFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
 export type Fit = 'inside' | 'cover' | 'fill' | 'contain' | 'outside';
 export type Kernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos3';
 /** thumbnail 150×150 cover WebP 75; avatar 200×200 cover WebP 80; hero 1920 wide (never enlarged) JPEG 85; social 1200×630 cover JPEG 80. */
@@ -40,7 +40,11 @@ export type FailOn = 'none' | 'truncated' | 'error' | 'warning';
 /** Options given beside an input, as sharp takes them. */
 export interface SourceOptions {
   failOn?: FailOn;
+  /** Frames of an animated input: -1 every frame (default; the output stays animated when its format holds animation), 1 the first only. */
+  pages?: Pages;
 }
+/** -1: every frame of an animation; 1: the first frame only. */
+export type Pages = 1 | -1;
 export type ExtendWith = 'background' | 'copy' | 'repeat' | 'mirror';
 /** '#rgb', '#rrggbb', '#rrggbbaa', 'rgb(r, g, b)', 'rgba(r, g, b, a)', a name (white, black, transparent, …), or sharp's object (alpha 0–1). */
 export type Colour = string | { r: number; g: number; b: number; alpha?: number };
@@ -80,6 +84,18 @@ export interface OutputOptions {
   lossless?: boolean;
   /** What alpha is flattened onto for a format without it (JPEG). Default white. */
   background?: Colour;
+  /** PNG: write a palette image (quantised to at most `colours`); `quality` then bounds the quantisation error. GIF always has a palette. */
+  palette?: boolean;
+  /** With a palette (PNG `palette: true`, or GIF): 2–256 colours, default 256. */
+  colours?: number;
+  /** sharp's other spelling of `colours`. */
+  colors?: number;
+  /** With a palette: Floyd–Steinberg dithering, 0 (none) to 1 (full, default). */
+  dither?: number;
+  /** An animation's plays: 0 forever; default the source's. */
+  loop?: number;
+  /** An animation's frame delays in ms: one for every frame, or one per frame; default the source's. */
+  delay?: number | readonly [number, ...number[]];
 }
 
 export interface FileOutputOptions extends OutputOptions {
@@ -166,6 +182,9 @@ export interface Metrics {
   heightIn: number;
   widthOut: number;
   heightOut: number;
+  /** Frames written: more than 1 for an animation. */
+  pagesOut: number;
+
   /** bytesIn / bytesOut. */
   compressionRatio: number;
   /** Milliseconds of CPU time of the thread that ran the pipeline. */
@@ -372,6 +391,10 @@ export interface Limits {
   timeoutMs?: number;
   /** Largest estimated memory of one job, in bytes, checked before decoding; 0 lifts it (default; strict sets 1 GiB, lenient 4 GiB). */
   maxMemory?: number;
+  /** Most frames of an animation, from the header; 0 lifts it. Default 2000 (strict 500, lenient 5000). */
+  maxFrames?: number;
+  /** Most pixels of all an animation's frames together, from the header; 0 lifts it. Default 268402689 (strict 100 M, lenient 1000 M). */
+  maxTotalPixels?: number;
 }
 
 export type Policy = 'strict' | 'lenient';
@@ -431,6 +454,8 @@ export interface Operations {
   composite(layers: readonly [CompositeLayer, ...CompositeLayer[]]): this;
   /** Which damage to the pixel data refuses the input (sharp's levels; default 'warning'). */
   failOn(level: FailOn): this;
+  /** Frames of an animated input: -1 every frame (default), 1 the first only. */
+  pages(count: Pages): this;
   autoOrient(enabled?: boolean): this;
   /** No argument: keep ICC and EXIF (GPS removed). With an object, omitted kinds are stripped. */
   keepMetadata(options?: KeepMetadataOptions): this;
@@ -458,6 +483,7 @@ export interface OperationSteps {
   /** In recipe JSON a layer's input is a path. */
   composite: { layers: readonly (CompositeLayer & { input: string })[] };
   failOn: { level: FailOn };
+  pages: { count: Pages };
   autoOrient: { enabled?: boolean };
   keepMetadata: KeepMetadataOptions;
   limits: Limits;
@@ -537,6 +563,7 @@ export declare class ImageEngine {
   png(options?: OutputOptions): this;
   webp(options?: OutputOptions): this;
   avif(options?: OutputOptions): this;
+  gif(options?: OutputOptions): this;
 
   /** Without a format: the one set by `toFormat()`/`jpeg()`/…, else the input's own format. */
   toBuffer(format?: OutputFormat, quality?: number, fastMode?: boolean): Promise<Buffer>;

@@ -140,7 +140,7 @@ test('inspect, inspectFile and format lists', async () => {
   assert.equal(info.format, 'webp');
   assert.equal(info.hasAlpha, true);
   assert.deepEqual([info.width, info.height, info.orientation], [320, 240, 1]);
-  assert.deepEqual(lazy.supportedInputFormats(), ['jpeg', 'png', 'webp', 'avif']);
-  assert.deepEqual(lazy.supportedOutputFormats(), ['jpeg', 'png', 'webp', 'avif']);
+  assert.deepEqual(lazy.supportedInputFormats(), ['jpeg', 'png', 'webp', 'avif', 'gif']);
+  assert.deepEqual(lazy.supportedOutputFormats(), ['jpeg', 'png', 'webp', 'avif', 'gif']);
   assert.equal(lazy.version(), require('../package.json').version);
 });

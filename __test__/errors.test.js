@@ -95,7 +95,7 @@ test('wrong argument types throw TypeError, wrong values RangeError, synchronous
     () => e.rotate(45),
     () => e.brightness(101),
     () => e.contrast(-101),
-    () => e.toBuffer('gif'),
+    () => e.toBuffer('tiff'),
     () => e.toBuffer('jpeg', 0),
     () => e.toBuffer('jpeg', 101),
     () => e.toBuffer('png', { effort: 11 }),

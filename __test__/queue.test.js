@@ -216,6 +216,6 @@ test('a corrupt input fails at once with LAZY_CORRUPT_INPUT (not retried); a tim
   const b = await sharp(path.join(outDir, 'b.jpg')).metadata();
   assert.deepEqual([b.format, b.width, b.height], ['jpeg', 32, 32]);
   // A bad job is refused by the producer, before Redis.
-  assert.throws(() => imageJob({ input: SAMPLE, outputs: [{ path: 'x.gif' }] }), /extension/);
+  assert.throws(() => imageJob({ input: SAMPLE, outputs: [{ path: 'x.tiff' }] }), /extension/);
   assert.throws(() => createWorker({ queueName, bullmq }), /connection/);
 });

@@ -36,7 +36,7 @@ test('toFile(path) takes the format from the extension, case ignored', async () 
   const file = tmpPath('q.jpg');
   await engine.clone().toFile(file, { quality: 30, fsync: false });
   assert.equal((await facts(file)).format, 'jpeg');
-  for (const bad of ['out.gif', 'out', 'out.tiff']) {
+  for (const bad of ['out', 'out.tiff']) {
     assert.throws(() => engine.toFile(tmpPath(bad)), (e) => e instanceof RangeError && e.code === ErrorCode.OUT_OF_RANGE && /\.jpg, \.jpeg, \.png, \.webp, \.avif/.test(e.message) && e.message.includes(bad));
   }
   // An explicit format still wins over the extension.
@@ -71,7 +71,7 @@ test('jpeg()/png()/webp()/avif()/toFormat() set the output; an explicit format w
   assert.ok(low.length < high.length, 'the set quality is used');
   const png = await engine.clone().png().toBuffer();
   assert.deepEqual(await facts(png), { format: 'png', width: 50, height: 38 });
-  assert.throws(() => engine.toFormat('gif'), RangeError);
+  assert.throws(() => engine.toFormat('tiff'), RangeError);
   assert.throws(() => engine.jpeg({ qualty: 5 }), /unknown key 'qualty'.*did you mean 'quality'/);
   assert.throws(() => engine.webp({ quality: 500 }), RangeError);
 });

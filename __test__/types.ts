@@ -146,7 +146,19 @@ async function usage(): Promise<void> {
   await engine.processBatch([], 'out', { quality: 80 });
 
   // @ts-expect-error: unknown format
-  await engine.toBuffer('gif');
+  await engine.toBuffer('tiff');
+  // Animation and palettes.
+  const gif: Buffer = await ImageEngine.fromPath('in.gif', { pages: -1 }).resize(100).toBuffer('gif', { loop: 0, delay: [40, 80], colours: 64, dither: 0.5 });
+  await engine.pages(1).gif({ delay: 100 }).toBuffer();
+  await engine.toBuffer('png', { palette: true, colours: 16, quality: 80 });
+  engine.limits({ maxFrames: 100, maxTotalPixels: 1e8 });
+  const frames: number = (await engine.toBufferWithMetrics('webp')).metrics.pagesOut + gif.length;
+  // @ts-expect-error: pages is 1 or -1
+  ImageEngine.fromPath('in.gif', { pages: 2 });
+  // @ts-expect-error: delay is milliseconds, not a string
+  await engine.toBuffer('webp', { delay: '100' });
+  // @ts-expect-error: a delay list is not empty
+  await engine.toBuffer('gif', { delay: [] });
   // @ts-expect-error: unknown fit
   engine.resize(10, 10, 'stretch');
   // @ts-expect-error: quality is a number
@@ -247,7 +259,7 @@ async function sharpShaped(): Promise<void> {
   // @ts-expect-error: the size goes in the first two arguments, not the options
   e.resize(800, 600, { width: 10 });
   // @ts-expect-error: not an output format
-  e.toFormat('gif');
+  e.toFormat('tiff');
   // @ts-expect-error: not an encoder option
   e.webp({ qualty: 80 });
   // @ts-expect-error: fsync is for files only

@@ -113,6 +113,10 @@ class ImageEngine {
     return this.toFormat('avif', options);
   }
 
+  gif(options) {
+    return this.toFormat('gif', options);
+  }
+
   /**
    * The `[format, qualityOrOptions, fastMode]` an output call uses: its own format if given;
    * else the output set by toFormat() and the like (its options under the call's own); else
