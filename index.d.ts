@@ -103,12 +103,27 @@ export interface FileOutputOptions extends OutputOptions {
   fsync?: boolean;
 }
 
-export interface BatchOptions extends FileOutputOptions {
-  format: OutputFormat;
+/** How a batch runs, whatever it writes. */
+export interface BatchRunOptions {
   /** 1–1024 jobs of this batch in flight; 0 or absent keeps twice `concurrency()` in flight. */
   concurrency?: number;
+  /** Flush each file and its folder to disk before resolving (default true). */
+  fsync?: boolean;
   /** Called on the JS thread as each input finishes, in completion order. */
   onProgress?: (progress: BatchProgress) => void;
+}
+
+/** One output per input, in `format`. */
+export interface BatchOptions extends FileOutputOptions, BatchRunOptions {
+  format: OutputFormat;
+}
+
+/**
+ * A set of outputs per input, from one decode each: every output written as
+ * `<name>-<width>.<ext>` (see `SetOutputSpec`); no batch-wide format or encoder options.
+ */
+export interface BatchSetOptions extends BatchRunOptions {
+  outputs: OutputSet;
 }
 
 /** A progress report: `success` tells the two kinds apart; `code` only on a failure. */
@@ -151,6 +166,20 @@ export interface BatchFailure {
 
 /** One input's result, discriminated on `success`. */
 export type BatchEntry = BatchSuccess | BatchFailure;
+
+/** One input of a batch with a set of outputs that was read: each output succeeded or failed on its own. */
+export interface BatchSetSuccess {
+  source: string;
+  success: true;
+  /** One entry per spec, in order; written ones have `path`, a failed one its error and the `path` it was for. */
+  outputs: OutputEntry[];
+  bytesIn: number;
+  /** Bytes of the files written. */
+  bytesOut: number;
+}
+
+/** One input's result in a batch with a set of outputs; a failed input has no outputs. */
+export type BatchSetEntry = BatchSetSuccess | BatchFailure;
 
 export interface Dimensions {
   width: number;
@@ -255,6 +284,8 @@ export interface OutputSuccess {
 export interface OutputFailure {
   success: false;
   format: string;
+  /** Where the output was to be written, for a spec with a path (and in a batch). */
+  path?: string;
   error: string;
   code: (typeof ErrorCode)[keyof typeof ErrorCode];
   errorCode: number;
@@ -262,6 +293,18 @@ export interface OutputFailure {
 }
 
 export type OutputEntry = OutputSuccess | OutputFailure;
+
+/**
+ * One output of a set that a recipe or a batch carries: a `toOutputs` spec without `path`,
+ * since a batch names each file `<name>-<width>.<ext>` (`-<width>x<height>`, `-x<height>`,
+ * or `<name>.<ext>` without a resize; `.jpg` for JPEG).
+ */
+export interface SetOutputSpec extends Omit<OutputSpec, 'path'> {
+  path?: never;
+}
+
+/** A non-empty list of set outputs. */
+export type OutputSet = readonly [SetOutputSpec, ...SetOutputSpec[]];
 
 export interface SrcsetOptions {
   widths: readonly number[];
@@ -499,22 +542,43 @@ export type RecipeStep = { [K in keyof OperationSteps]: { op: K } & OperationSte
 export interface RecipeJSON {
   version: 1;
   steps: RecipeStep[];
+  /** The set of outputs it makes of each input, when it carries one. */
+  outputs?: SetOutputSpec[];
+}
+
+/** The JSON of a recipe that carries a set of outputs. */
+export interface RecipeSetJSON extends RecipeJSON {
+  outputs: SetOutputSpec[];
 }
 
 /** Recorded operations without a source, for batches, streams, queue jobs and HTTP requests. */
 export interface Recipe extends Operations {
-  /** `{ version: 1, steps }`, each step normalised (defaults filled in); also what JSON.stringify writes. */
+  /** `{ version: 1, steps, outputs? }`, each step normalised (defaults filled in); also what JSON.stringify writes. */
   toJSON(): RecipeJSON;
+  /**
+   * The outputs this recipe makes of each input (in a batch, the CLI, or
+   * `engine.apply(recipe).toOutputs()`); replaces any given before.
+   */
+  toOutputs(specs: OutputSet): RecipeWithOutputs;
+}
+
+/** A recipe that carries a set of outputs. Streams, queue jobs and the HTTP handler refuse it. */
+export interface RecipeWithOutputs extends Recipe {
+  toJSON(): RecipeSetJSON;
 }
 
 /** A Recipe, or recipe JSON as an object or its text. */
-export type RecipeInput = Recipe | RecipeJSON | { readonly version: 1; readonly steps: readonly RecipeStep[] } | string;
+export type RecipeInput = Recipe | RecipeJSON | { readonly version: 1; readonly steps: readonly RecipeStep[]; readonly outputs?: OutputSet } | string;
+
+/** A recipe that carries a set of outputs, or its JSON (as an object, or text). */
+export type RecipeSetInput = RecipeWithOutputs | RecipeSetJSON | { readonly version: 1; readonly steps: readonly RecipeStep[]; readonly outputs: OutputSet } | string;
 
 /**
  * `recipe()`: an empty recipe; `recipe(json)`: one rebuilt from recipe JSON (object or text)
  * or copied from another recipe. Every step is checked with the methods' own messages,
- * prefixed with the step (`steps[2] (rotate): …`).
+ * prefixed with the step (`steps[2] (rotate): …`), and every output as `toOutputs` checks it.
  */
+export declare function recipe(json: Exclude<RecipeSetInput, string>): RecipeWithOutputs;
 export declare function recipe(json?: RecipeInput): Recipe;
 
 export interface RecipeBatchOptions extends BatchOptions {
@@ -522,10 +586,18 @@ export interface RecipeBatchOptions extends BatchOptions {
   recipe?: RecipeInput;
 }
 
+/** A batch whose recipe carries the set of outputs each input makes. */
+export interface RecipeSetBatchOptions extends BatchRunOptions {
+  recipe: RecipeSetInput;
+}
+
 /**
  * The recipe's operations applied to every input file, written into `outDir`; no engine and
- * no input opened beforehand, so a missing or empty file fails only its own entry.
+ * no input opened beforehand, so a missing or empty file fails only its own entry. With a set
+ * of outputs (`outputs`, or a recipe that carries them) each input makes the whole set.
  */
+export declare function processBatch(inputs: ReadonlyArray<string | URL>, outDir: string | URL, options: BatchSetOptions & { recipe?: RecipeInput }): Promise<BatchSetEntry[]>;
+export declare function processBatch(inputs: ReadonlyArray<string | URL>, outDir: string | URL, options: RecipeSetBatchOptions): Promise<BatchSetEntry[]>;
 export declare function processBatch(inputs: ReadonlyArray<string | URL>, outDir: string | URL, options: RecipeBatchOptions): Promise<BatchEntry[]>;
 
 export declare class ImageEngine {
@@ -537,14 +609,21 @@ export declare class ImageEngine {
   static fromBytes(input: Input, options?: SourceOptions): ImageEngine;
   static fromMemory(input: Input, options?: SourceOptions): ImageEngine;
 
-  /** Appends a recipe's steps (a Recipe, or its JSON as an object or text) to this engine. */
+  /**
+   * Appends a recipe's steps (a Recipe, or its JSON as an object or text) to this engine;
+   * the outputs it carries, if any, are what `toOutputs()` and `processBatch()` make without
+   * specs or a format.
+   */
   apply(recipe: RecipeInput): this;
   clone(): ImageEngine;
 
   /** Header only, synchronous; the displayed size after auto-orientation. */
   dimensions(): Dimensions;
-  /** One decode feeding every output; one entry per spec, in order; a failed output fails only its entry. */
-  toOutputs(specs: readonly [OutputSpec, ...OutputSpec[]]): Promise<OutputEntry[]>;
+  /**
+   * One decode feeding every output; one entry per spec, in order; a failed output fails only
+   * its entry. Without specs: the outputs of the applied recipe that carries them.
+   */
+  toOutputs(specs?: readonly [OutputSpec, ...OutputSpec[]]): Promise<OutputEntry[]>;
   /** A responsive set (and optionally its placeholder) from one decode. */
   toSrcset(options: SrcsetOptions): Promise<SrcsetResult>;
   /** Hashes, dominant colour and a tiny data URI, from one small decode. */
@@ -587,6 +666,7 @@ export declare class ImageEngine {
   toFileWithPreset(path: string | URL, name: PresetName): Promise<number>;
 
   /** This engine's operations applied to every input file; one entry per input, in order (the top-level `processBatch` with this engine's operations). */
+  processBatch(inputs: ReadonlyArray<string | URL>, outDir: string | URL, options: BatchSetOptions): Promise<BatchSetEntry[]>;
   processBatch(inputs: ReadonlyArray<string | URL>, outDir: string | URL, options: BatchOptions): Promise<BatchEntry[]>;
   processBatch(
     inputs: ReadonlyArray<string | URL>,
@@ -596,6 +676,8 @@ export declare class ImageEngine {
     fastMode?: boolean,
     concurrency?: number,
   ): Promise<BatchEntry[]>;
+  /** The set of outputs of the applied recipe that carries one, for every input. */
+  processBatch(inputs: ReadonlyArray<string | URL>, outDir: string | URL, options?: BatchRunOptions): Promise<BatchSetEntry[]>;
 }
 
 /** The operation methods of `ImageEngine` (see `Operations`). */

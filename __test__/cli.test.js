@@ -313,3 +313,63 @@ test('every error line of a batch names its file', async () => {
     assert.ok(r.stderr.split('\n').some((l) => !/ ok /.test(l) && l.includes(name)), `${name} in the progress lines`);
   }
 });
+
+test('--widths and several formats: every width × format of each input, named <name>-<width>.<ext>', async () => {
+  const src = tmpPath('cli/set-in');
+  fs.mkdirSync(src, { recursive: true });
+  fs.copyFileSync(await fixtures.jpeg(), path.join(src, 'a.jpg'));
+  fs.copyFileSync(await fixtures.png(), path.join(src, 'b.png'));
+  const out = tmpPath('cli/set-out/');
+  const r = await run(src, '-o', out, '--widths', '100,200', '-f', 'avif,webp,jpg', '-q', '60');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 files: 2 converted, 0 failed; 12 outputs written, 0 failed/);
+  const expected = ['a', 'b'].flatMap((name) => ['avif', 'webp', 'jpg'].flatMap((ext) => [100, 200].map((w) => `${name}-${w}.${ext}`)));
+  assert.deepEqual(fs.readdirSync(out).sort(), expected.sort());
+  for (const file of expected) {
+    const img = await decode(fs.readFileSync(path.join(out, file)));
+    const [, width, ext] = /-(\d+)\.(\w+)$/.exec(file);
+    assert.deepEqual([img.format === 'heif' ? 'avif' : img.format, img.width, img.height], [ext === 'jpg' ? 'jpeg' : ext, Number(width), (Number(width) * 3) / 4], file);
+  }
+  // -q 60 reached the encoders: a-200.webp is within 5 % of the same WebP made alone at q60.
+  const { ImageEngine } = require('..');
+  const alone = await ImageEngine.fromPath(path.join(src, 'a.jpg')).resize(200).toBuffer('webp', 60);
+  assert.ok(Math.abs(alone.length - fs.statSync(path.join(out, 'a-200.webp')).size) <= alone.length * 0.05);
+
+  // Several formats without --widths: each at the input's size; -q auto chooses per output.
+  const both = tmpPath('cli/set-formats/');
+  const f = await run(path.join(src, 'a.jpg'), '-o', both, '-f', 'webp,png', '-q', 'auto');
+  assert.equal(f.code, 0, f.stderr);
+  assert.deepEqual(fs.readdirSync(both).sort(), ['a.png', 'a.webp']);
+  assert.equal((await decode(fs.readFileSync(path.join(both, 'a.webp')))).width, 320);
+});
+
+test('a set: a failed output fails the run and is named with its input; set usage errors exit 2', async () => {
+  const jpeg = await fixtures.jpeg();
+  const out = tmpPath('cli/set-blocked');
+  fs.mkdirSync(path.join(out, 'photo-200.webp'), { recursive: true });
+  const r = await run(jpeg, '-o', out, '-w', '100,200', '-f', 'webp');
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /1 files: 1 converted, 0 failed; 1 outputs written, 1 failed/);
+  assert.match(r.stdout, /failed: .*photo\.jpg → .*photo-200\.webp {2}LAZY_OUTPUT_WRITE/);
+  assert.deepEqual(fs.readdirSync(out).sort(), ['photo-100.webp', 'photo-200.webp']);
+  assert.deepEqual(fs.readdirSync(path.join(out, 'photo-200.webp')), []);
+
+  const usage = [
+    [['-w', '100'], /--widths needs -f/],
+    [['-w', '100,abc', '-f', 'webp'], /--widths needs whole numbers/],
+    [['-w', '100,100', '-f', 'webp'], /each width once/],
+    [['-w', '0', '-f', 'webp'], /from 1 to 32768/],
+    [['-w', '100', '-f', 'webp', '-p', 'avatar'], /--preset makes one output/],
+    [['-f', 'webp,gif'], /-f gif is not an output format/],
+    [['-q', 'best'], /--quality needs a whole number/],
+  ];
+  for (const [flags, message] of usage) {
+    const u = await run(jpeg, '-o', tmpPath('cli/set-usage/'), ...flags);
+    assert.equal(u.code, 2, `${flags.join(' ')}: ${u.stderr}`);
+    assert.match(u.stderr, message);
+  }
+  const file = await run(jpeg, '-o', tmpPath('cli/set-usage/x.webp'), '-w', '100', '-f', 'webp');
+  assert.equal(file.code, 2);
+  assert.match(file.stderr, /a set of outputs per input needs a folder/);
+  assert.equal(fs.existsSync(tmpPath('cli/set-usage')), false, 'nothing written by a usage error');
+});

@@ -135,3 +135,45 @@ test('toSrcset: files named name-width.ext per format, srcset strings, and the p
   await assert.rejects(ImageEngine.fromPath(PHOTO).toSrcset({ widths: [], outDir, name: 'x' }), TypeError);
   await assert.rejects(ImageEngine.fromPath(PHOTO).toSrcset({ widths: [100], outDir, name: 'a/b' }), RangeError);
 });
+
+test('a recipe carries outputs: its JSON round trip, and engine.apply(recipe).toOutputs() makes the set', async () => {
+  const { recipe, createStreamingPipeline } = require('..');
+  const specs = [
+    { resize: 320, format: 'webp', quality: 70 },
+    { resize: { width: 200, height: 200, fit: 'cover' }, format: 'jpeg', quality: 'auto', target: 70 },
+    { placeholder: true },
+  ];
+  const r = recipe().grayscale().toOutputs(specs);
+  const json = JSON.parse(JSON.stringify(r));
+  assert.deepEqual(json, { version: 1, steps: [{ op: 'grayscale' }], outputs: specs });
+  assert.deepEqual(recipe(JSON.stringify(json)).toJSON(), json, 'read back, the same JSON');
+  assert.deepEqual(recipe(r).toJSON(), json, 'a copy keeps the outputs');
+  specs[0].quality = 10;
+  assert.equal(r.toJSON().outputs[0].quality, 70, 'the recipe keeps its own copy of the specs');
+  specs[0].quality = 70;
+  assert.deepEqual(recipe().grayscale().toJSON(), { version: 1, steps: [{ op: 'grayscale' }] }, 'no outputs key without outputs');
+
+  const engine = ImageEngine.fromPath(PHOTO).apply(json);
+  const before = counters().decodes;
+  const [made, cloned, direct] = [await engine.toOutputs(), await engine.clone().toOutputs(), await ImageEngine.fromPath(PHOTO).grayscale().toOutputs(specs)];
+  assert.equal(counters().decodes - before, 3, 'one decode per call');
+  for (const entries of [made, cloned]) {
+    assert.deepEqual(entries.map((e) => e.success), [true, true, true]);
+    assert.deepEqual(entries[0].data, direct[0].data, 'the same bytes as the specs given to toOutputs');
+    assert.deepEqual(entries[1].data, direct[1].data);
+    assert.deepEqual(entries[2].placeholder, direct[2].placeholder);
+  }
+  const [m0, m1] = [await sharp(made[0].data).metadata(), await sharp(made[1].data).metadata()];
+  assert.deepEqual([m0.format, m0.width, m1.format, m1.width, m1.height], ['webp', 320, 'jpeg', 200, 200]);
+  assert.ok(made[1].score >= 70 || made[1].quality === 95, `${made[1].score}`);
+  // Specs given to the call win over the applied recipe's.
+  assert.equal((await engine.toOutputs([{ resize: 100, format: 'png' }]))[0].width, 100);
+
+  // Checked when recorded or read, named by their index; no path in a recipe; takers of one output refuse them.
+  assert.throws(() => recipe().toOutputs([{ format: 'webp' }, { format: 'tiff' }]), (e) => e instanceof RangeError && /^outputs\[1\]: format/.test(e.message));
+  assert.throws(() => recipe({ version: 1, steps: [], outputs: [{ format: 'webp', qualty: 5 }] }), (e) => e instanceof TypeError && /^outputs\[0\]: unknown key 'qualty'.*did you mean 'quality'/.test(e.message));
+  assert.throws(() => recipe().toOutputs([{ format: 'webp', path: 'a.webp' }]), (e) => e instanceof TypeError && /take no path/.test(e.message));
+  assert.throws(() => recipe().toOutputs([]), TypeError);
+  assert.throws(() => createStreamingPipeline({ format: 'webp', recipe: r }), (e) => e.code === ErrorCode.INVALID_ARGUMENT && /carries outputs/.test(e.message));
+  await assert.rejects(ImageEngine.fromPath(PHOTO).toOutputs(), (e) => e instanceof TypeError && /non-empty array/.test(e.message), 'no specs and no recipe outputs');
+});

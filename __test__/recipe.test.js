@@ -169,7 +169,7 @@ test('unknown ops, unknown keys, a wrong version or shape are coded errors that 
   argumentError(thrown(() => recipe({ version: '1', steps: [] })), TypeError, /^recipe version must be the number 1, got the string '1'$/);
   argumentError(thrown(() => recipe({ steps: [] })), TypeError, /^recipe version must be the number 1, got undefined$/);
   argumentError(thrown(() => recipe({ version: 1 })), TypeError, /^recipe steps must be an array, got undefined$/);
-  argumentError(thrown(() => recipe({ version: 1, steps: [], name: 'x' })), TypeError, /^recipe: unknown key 'name'; a recipe has version and steps$/);
+  argumentError(thrown(() => recipe({ version: 1, steps: [], name: 'x' })), TypeError, /^recipe: unknown key 'name'; a recipe has version, steps and outputs$/);
   argumentError(thrown(() => recipe([])), TypeError, /^recipe must be an object .*got an array$/);
   argumentError(thrown(() => recipe(42)), TypeError, /got number 42$/);
   argumentError(thrown(() => recipe(null)), TypeError, /got null$/);
@@ -331,7 +331,7 @@ test('op table: every operation is described once and appears in index.d.ts and 
   const { Recipe } = require('../lib/recipe');
   const NOT_OPERATIONS = ['constructor', 'apply', 'clone', 'dimensions', 'hasIccProfile', 'toBuffer', 'toBufferWithMetrics',
     'toFile', 'preset', 'toBufferWithPreset', 'toFileWithPreset', 'processBatch', 'toFormat', 'jpeg', 'png', 'webp', 'avif', 'gif', 'metadata', 'toOutputs', 'toSrcset', 'placeholder'];
-  for (const [Class, others] of [[ImageEngine, NOT_OPERATIONS], [Recipe, ['constructor', 'toJSON']]]) {
+  for (const [Class, others] of [[ImageEngine, NOT_OPERATIONS], [Recipe, ['constructor', 'toJSON', 'toOutputs']]]) {
     for (const name of names) assert.ok(operations.methods.has(Class.prototype[name]), `${Class.name}.${name} comes from the table`);
     const own = Object.getOwnPropertyNames(Class.prototype).filter((n) => !names.includes(n));
     assert.deepEqual(own.sort(), [...others].sort(), `${Class.name} has no hand-written operation method`);

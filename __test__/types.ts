@@ -17,6 +17,7 @@ import {
   supportedOutputFormats,
   version,
   type BatchEntry,
+  type BatchSetEntry,
   type JobCounters,
   type ImageInfo,
   type PresetSettings,
@@ -26,7 +27,9 @@ import {
   type Operations,
   type Recipe,
   type RecipeJSON,
+  type RecipeSetJSON,
   type RecipeStep,
+  type RecipeWithOutputs,
 } from '..';
 
 // Every operation has a method and a recipe step shape, and nothing else has either.
@@ -339,3 +342,49 @@ async function manyOutputs(engine: ImageEngine): Promise<void> {
   await engine.toSrcset({ widths: ['320'], outDir: 'out', name: 'cat' });
 }
 void manyOutputs;
+
+async function outputSets(engine: ImageEngine): Promise<void> {
+  // A recipe that carries a set: its JSON, a batch of it, the engine's toOutputs() and batch.
+  const r: RecipeWithOutputs = recipe().resize(2000).toOutputs([{ resize: 320, format: 'webp' }, { resize: { width: 640 }, format: 'avif', quality: 'auto' }, { placeholder: true }]).grayscale();
+  const json: RecipeSetJSON = r.toJSON();
+  const plain: Recipe = r;
+  const again: RecipeWithOutputs = recipe(json);
+  const sets: BatchSetEntry[] = await processBatch(['a.jpg'], 'out', { recipe: r, concurrency: 2, onProgress: (p) => console.log(p.done) });
+  await processBatch(['a.jpg'], 'out', { recipe: JSON.stringify(r) });
+  await processBatch(['a.jpg'], 'out', { recipe: { version: 1, steps: [], outputs: [{ format: 'png' }] } as const });
+  const byOption: BatchSetEntry[] = await processBatch(['a.jpg'], 'out', { outputs: [{ resize: 100, format: 'jpeg' }], fsync: false });
+  await engine.processBatch(['a.jpg'], 'out', { outputs: [{ resize: 100, format: 'jpeg' }] });
+  const applied: BatchSetEntry[] = await engine.apply(again).processBatch(['a.jpg'], 'out', { concurrency: 1 });
+  const made = await engine.apply(json).toOutputs();
+  for (const e of sets) {
+    if (e.success) {
+      for (const o of e.outputs) {
+        const where: string | undefined = o.path;
+        if (!o.success) console.log(o.code, where);
+      }
+    } else {
+      const code: string = e.code;
+      void code;
+    }
+  }
+  void [plain, byOption, applied, made];
+
+  // @ts-expect-error a set's outputs are named by the batch: no path
+  recipe().toOutputs([{ format: 'webp', path: 'a.webp' }]);
+  // @ts-expect-error a set needs at least one output
+  recipe().toOutputs([]);
+  // @ts-expect-error a recipe without outputs cannot stand in for a set
+  const notASet: RecipeWithOutputs = recipe().grayscale();
+  // @ts-expect-error a batch with outputs takes no batch-wide format
+  await processBatch(['a.jpg'], 'out', { outputs: [{ format: 'webp' }], format: 'png' });
+  // @ts-expect-error nor a batch-wide quality
+  await engine.processBatch(['a.jpg'], 'out', { outputs: [{ format: 'webp' }], quality: 80 });
+  // @ts-expect-error no path in a batch's outputs either
+  await processBatch(['a.jpg'], 'out', { outputs: [{ format: 'webp', path: 'x.webp' }] });
+  // @ts-expect-error a set entry has outputs, not one outputPath
+  const one: string = sets[0].success ? sets[0].outputPath : '';
+  // @ts-expect-error without a recipe that carries a set, a recipe batch needs a format
+  await processBatch(['a.jpg'], 'out', { recipe: recipe().grayscale() });
+  void [notASet, one];
+}
+void outputSets;

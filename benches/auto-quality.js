@@ -6,7 +6,8 @@
 // score by `ssimulacra2()` against the lossless resize.
 //   node benches/auto-quality.js [--formats webp,jpeg,avif] [--limit 30] [--qualities 70,75,...]
 // (the fixed sweep's qualities: the default is every step of 5; the lowest that keeps 95 %
-// at the target must be among them)
+// at the target must be among them). The results go to .cache/bench/auto-quality.json and
+// a chart of bytes per image per format to docs/bench/ (benches/auto-quality-chart.js).
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,6 +15,7 @@ const { execFileSync } = require('node:child_process');
 const { parseArgs } = require('node:util');
 const sharp = require('sharp');
 const { ImageEngine, ssimulacra2 } = require('..');
+const { drawAutoQuality, RESULTS } = require('./auto-quality-chart');
 
 const { values: args } = parseArgs({ options: { formats: { type: 'string', default: 'webp,jpeg' }, limit: { type: 'string', default: '30' }, qualities: { type: 'string' } } });
 const CACHE = path.join(__dirname, '..', '.cache', 'bench', 'deb');
@@ -81,6 +83,8 @@ async function main() {
     });
   }
   console.log(JSON.stringify(rows, null, 1));
+  fs.writeFileSync(RESULTS, JSON.stringify(rows, null, 1));
+  for (const file of drawAutoQuality(rows)) console.error(`chart: ${path.relative(process.cwd(), file)}`);
 }
 
 main().catch((err) => {

@@ -2,8 +2,10 @@
 'use strict';
 // The command-line tool: the flags become a recipe (lib/cli/args.js); one input converts one
 // file with it, several inputs or a folder run the top-level processBatch with it and a
-// progress display (lib/cli/progress.js). No input is opened to build the recipe, so a bad
-// file fails only its own entry, and every error line names its file (lib/cli/report.js).
+// progress display (lib/cli/progress.js); with --widths or several formats the recipe
+// carries a set of outputs, and processBatch makes every input's set. No input is opened to
+// build the recipe, so a bad file fails only its own entry, and every error line names its
+// file (lib/cli/report.js).
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -87,28 +89,30 @@ async function convertOne(input, args, settings, out) {
   return 0;
 }
 
-/** `-o` for several inputs: an existing folder, or a path ending in a separator (created). */
-function checkOutputFolder(output, count) {
+/** `-o` for several outputs: an existing folder, or a path ending in a separator (created). `need` says why. */
+function checkOutputFolder(output, need) {
   const stat = statOrNull(output);
   if (stat && !stat.isDirectory()) {
-    throw new UsageError(`-o ${output} is a file, but ${count} inputs need a folder; pass a folder (ending in / creates it)`);
+    throw new UsageError(`-o ${output} is a file, but ${need} a folder; pass a folder (ending in / creates it)`);
   }
   if (!stat && !endsWithSeparator(output)) {
-    throw new UsageError(`-o ${output} does not exist, and ${count} inputs need a folder; write ${output}/ to create it`);
+    throw new UsageError(`-o ${output} does not exist, and ${need} a folder; write ${output}/ to create it`);
   }
 }
 
+/** Several inputs, or a set of outputs per input: the top-level processBatch with the recipe. */
 async function convertMany(inputs, args, settings, out, err) {
-  const { format, quality } = settings;
-  checkOutputFolder(args.output, inputs.length);
-  if (!format) throw new UsageError('-f (or --preset) is needed for several inputs');
+  const { format, quality, set } = settings;
+  checkOutputFolder(args.output, set ? 'a set of outputs per input needs' : `${inputs.length} inputs need`);
+  if (!format && !set) throw new UsageError('-f (or --preset) is needed for several inputs');
   const progress = progressDisplay(inputs.length, err);
   let results;
   try {
+    // A set's formats and qualities are in the recipe's outputs.
+    const encoder = set ? {} : { format, quality };
     results = await processBatch(inputs, args.output, {
       recipe: settings.recipe,
-      format,
-      quality,
+      ...encoder,
       concurrency: integerOption('concurrency', args.concurrency),
       onProgress: progress.update,
     });
@@ -117,12 +121,16 @@ async function convertMany(inputs, args, settings, out, err) {
   }
   const ok = results.filter((r) => r.success);
   const failed = results.filter((r) => !r.success);
+  const outputs = ok.flatMap((r) => (r.outputs ?? []).map((o) => ({ ...o, source: r.source })));
+  const failedOutputs = outputs.filter((o) => !o.success);
   const bytesIn = ok.reduce((n, r) => n + r.bytesIn, 0);
   const bytesOut = ok.reduce((n, r) => n + r.bytesOut, 0);
-  out.write(`${results.length} files: ${ok.length} converted, ${failed.length} failed\n`);
+  const written = set ? `; ${outputs.length - failedOutputs.length} outputs written, ${failedOutputs.length} failed` : '';
+  out.write(`${results.length} files: ${ok.length} converted, ${failed.length} failed${written}\n`);
   out.write(`${size(bytesIn)} in → ${size(bytesOut)} out (saved ${saved(bytesIn, bytesOut)})\n`);
   for (const r of failed) out.write(`failed: ${r.source}  ${r.code}  ${r.error}${hint(r.code)}\n`);
-  return failed.length > 0 ? 1 : 0;
+  for (const o of failedOutputs) out.write(`failed: ${o.source} → ${o.path}  ${o.code}  ${o.error}${hint(o.code)}\n`);
+  return failed.length + failedOutputs.length > 0 ? 1 : 0;
 }
 
 async function main(argv, out = process.stdout, err = process.stderr) {
@@ -138,7 +146,7 @@ async function main(argv, out = process.stdout, err = process.stderr) {
     const settings = configure(args);
     const inputs = expandInputs(args.inputs);
     if (inputs.length === 0) throw new UsageError(`no images (${[...IMAGE_EXTENSIONS].join(' ')}) in ${args.inputs.join(', ')}`);
-    const single = args.inputs.length === 1 && inputs.length === 1 && inputs[0] === args.inputs[0];
+    const single = !settings.set && args.inputs.length === 1 && inputs.length === 1 && inputs[0] === args.inputs[0];
     file = single ? inputs[0] : args.output;
     return await (single ? convertOne(inputs[0], args, settings, out) : convertMany(inputs, args, settings, out, err));
   } catch (e) {

@@ -7,9 +7,9 @@ const native = require('../native.js');
 const v = require('./validate');
 const { typeError, rangeError, errorOfCode } = require('./errors');
 const { presetNamed } = require('./presets');
-const { outputArgs, encoderSpec, fsyncOption, formatOfPath, FILE_OUTPUT_KEYS, FORMATS } = require('./output');
+const { outputArgs, encoderSpec, fsyncOption, formatOfPath, makeFolder, FILE_OUTPUT_KEYS, FORMATS } = require('./output');
 const { addOperationMethods, recordStep, NATIVE } = require('./operations');
-const { stepsOfRecipe } = require('./recipe');
+const { readRecipe } = require('./recipe');
 const { runBatch } = require('./batch');
 const outputs = require('./outputs');
 
@@ -32,6 +32,10 @@ class ImageEngine {
   #native;
   /** The output set by jpeg()/png()/webp()/avif()/toFormat(): `{ format, options }`, or null. */
   #output = null;
+  /** The steps recorded in the native engine, in order: a batch records them again on each input when it writes a set of outputs. */
+  #steps = [];
+  /** The output specs of an applied recipe that carries them, or null: what toOutputs() makes without specs. */
+  #outputs = null;
 
   /** @private Use the static constructors. */
   constructor(nativeEngine) {
@@ -65,7 +69,12 @@ class ImageEngine {
   static {
     // resize, crop, rotate, flipH, flipV, grayscale, brightness, contrast, autoOrient,
     // keepMetadata, limits, sanitize: each validated into a step and recorded at once.
-    addOperationMethods(ImageEngine.prototype, (engine, step) => recordStep(engine.#native, step));
+    addOperationMethods(ImageEngine.prototype, (engine, step) => engine.#record(step));
+  }
+
+  #record(step) {
+    recordStep(this.#native, step);
+    this.#steps.push(step);
   }
 
   /** @private The native engine, for a composite layer that draws this engine's output. */
@@ -73,9 +82,14 @@ class ImageEngine {
     return this.#native;
   }
 
-  /** Appends a recipe's steps (a Recipe, or its JSON as an object or text) to this engine. */
+  /**
+   * Appends a recipe's steps (a Recipe, or its JSON as an object or text) to this engine;
+   * the outputs it carries, if any, become what `toOutputs()` makes without specs.
+   */
   apply(recipe) {
-    for (const step of stepsOfRecipe(recipe)) recordStep(this.#native, step);
+    const { steps, outputs } = readRecipe(recipe);
+    for (const step of steps) this.#record(step);
+    if (outputs !== null) this.#outputs = outputs;
     return this;
   }
 
@@ -83,6 +97,8 @@ class ImageEngine {
   clone() {
     const copy = new ImageEngine(this.#native.branch());
     copy.#output = this.#output;
+    copy.#steps = [...this.#steps];
+    copy.#outputs = this.#outputs;
     return copy;
   }
 
@@ -153,10 +169,13 @@ class ImageEngine {
    * One decode, many outputs: `toOutputs([{ resize, format, quality, target, fastMode,
    * effort, lossless, background, path, placeholder }, ...])` resolves with one entry per
    * spec, in order; an entry that failed (its encode, its write) holds its `code` and
-   * `error`, the others are written or returned all the same.
+   * `error`, the others are written or returned all the same. Without specs: the outputs of
+   * the recipe applied last that carries them.
    */
   async toOutputs(specs) {
-    return (await this.#native.runOutputs(outputs.specsJSON(specs), true)).map(outputs.entry);
+    const checked = outputs.checkedSpecs(specs === undefined && this.#outputs !== null ? this.#outputs : specs);
+    const entries = await this.#native.runOutputs(JSON.stringify(checked), true);
+    return entries.map((e, i) => outputs.entry(e, checked[i]));
   }
 
   /**
@@ -166,7 +185,7 @@ class ImageEngine {
    */
   async toSrcset(options) {
     const plan = outputs.srcsetSpecs(options);
-    require('node:fs').mkdirSync(plan.outDir, { recursive: true });
+    makeFolder(plan.outDir);
     return outputs.srcsetResult(plan, await this.toOutputs(plan.specs));
   }
 
@@ -248,13 +267,14 @@ class ImageEngine {
    * This engine's recorded operations (not its input) applied to each input file: the
    * top-level `processBatch` with this engine's operations in place of a recipe.
    * `processBatch(inputs, outDir, { format, quality, fastMode, effort, lossless, concurrency, fsync, onProgress })`
-   * or `processBatch(inputs, outDir, format, quality?, fastMode?, concurrency?)`.
+   * or `processBatch(inputs, outDir, format, quality?, fastMode?, concurrency?)`; with
+   * `{ outputs }` (or the outputs of an applied recipe) a set of outputs per input.
    */
   processBatch(inputs, outDir, formatOrOptions, quality, fastMode, concurrency) {
     if (typeof formatOrOptions === 'object' && formatOrOptions !== null && formatOrOptions.recipe !== undefined) {
       throw typeError("engine.processBatch applies this engine's own operations: use engine.apply(recipe) first, or the top-level processBatch(inputs, outDir, { recipe, ... })");
     }
-    return runBatch(this.#native, inputs, outDir, formatOrOptions, quality, fastMode, concurrency);
+    return runBatch({ native: this.#native, steps: this.#steps, outputs: this.#outputs }, inputs, outDir, formatOrOptions, quality, fastMode, concurrency);
   }
 
   #run(args, outPath, durable = true) {

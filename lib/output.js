@@ -4,7 +4,7 @@
 const native = require('../native.js');
 const v = require('./validate');
 const { optionalColour } = require('./colour');
-const { typeError, rangeError } = require('./errors');
+const { typeError, rangeError, errorOfCode } = require('./errors');
 
 /** SSIMULACRA2 target of `quality: 'auto'` when none is given (its "high quality" level). */
 const DEFAULT_TARGET = 75;
@@ -91,5 +91,14 @@ function fsyncOption(options) {
   return typeof options === 'object' && options !== null ? v.optionalBoolean('fsync', options.fsync, true) : true;
 }
 
-module.exports = { outputArgs, encoderSpec, fsyncOption, formatOfPath, OUTPUT_KEYS, FILE_OUTPUT_KEYS, FORMATS, DEFAULT_TARGET };
+/** Creates the folder `dir` (and its parents), or throws LAZY_OUTPUT_WRITE saying why. */
+function makeFolder(dir) {
+  try {
+    require('node:fs').mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const reason = err.code === 'ENOTDIR' || err.code === 'EEXIST' ? 'a part of that path is a file' : err.message;
+    throw errorOfCode('LAZY_OUTPUT_WRITE', `cannot create the output folder ${v.quoted(dir)}: ${reason}`);
+  }
+}
 
+module.exports = { outputArgs, encoderSpec, fsyncOption, formatOfPath, makeFolder, OUTPUT_KEYS, FILE_OUTPUT_KEYS, FORMATS, DEFAULT_TARGET };

@@ -1,7 +1,8 @@
 'use strict';
 // One decode, many outputs: `toOutputs(specs)` checks each output's spec and normalises it
 // into the JSON the native engine reads; `toSrcset` builds the specs of a responsive set
-// and its `srcset` strings.
+// and its `srcset` strings; a recipe or a batch carries specs without paths, and a batch
+// names each output's file as toSrcset does (`<name>-<width>.<ext>`).
 
 const path = require('node:path');
 const v = require('./validate');
@@ -14,8 +15,9 @@ const EXTENSIONS = Object.freeze({ jpeg: 'jpg', jpg: 'jpg', png: 'png', webp: 'w
 
 /** `{ resize?, format, quality?, target?, fastMode?, effort?, lossless?, background?, path?, placeholder? }` → native JSON. */
 function spec(s, i) {
-  return withContext(`outputs[${i}]`, () => {
-    const { resize, path: file, placeholder: asked, format, ...encoder } = v.knownKeys(`outputs[${i}]`, s, SPEC_KEYS, 'an output spec');
+  const where = `outputs[${i}]`;
+  const { resize, path: file, placeholder: asked, format, ...encoder } = v.knownKeys(where, s, SPEC_KEYS, 'an output spec');
+  return withContext(where, () => {
     const placeholder = v.optionalBoolean('placeholder', asked, false);
     if (placeholder && (file !== undefined || encoder.quality !== undefined)) throw typeError('a placeholder spec takes resize only: its preview is returned as a data URI');
     // The same checks as toBuffer's options.
@@ -28,17 +30,46 @@ function spec(s, i) {
   });
 }
 
-/** The native JSON of a list of specs, or a coded error naming the spec. */
-function specsJSON(specs) {
+/** Each spec checked and normalised (the native form), or a coded error naming the spec. */
+function checkedSpecs(specs) {
   if (!Array.isArray(specs) || specs.length === 0) {
     throw typeError(`toOutputs takes a non-empty array of output specs like [{ resize: 640, format: 'webp' }], got ${v.describe(specs)}`);
   }
-  return JSON.stringify(specs.map(spec));
+  return specs.map(spec);
 }
 
-/** A native entry as JS gives it: failures keep their code; placeholders get their encodings. */
-function entry(e) {
-  if (!e.success) return { success: false, format: e.format, error: e.error, code: e.code, errorCode: e.errorCode, category: getErrorCategory({ code: e.code }) };
+/**
+ * The specs a recipe or a batch carries, checked as toOutputs checks them and kept as plain
+ * JSON (as given), without `path`: a batch names each output's file itself.
+ */
+function pathlessSpecs(specs) {
+  checkedSpecs(specs).forEach((s, i) => {
+    if (s.path !== null) throw typeError(`outputs[${i}]: a recipe's or a batch's outputs take no path: each is written as <input name>-<width>.<ext> in the batch's folder; give paths to engine.toOutputs instead`);
+  });
+  return Object.freeze(specs.map((s) => Object.freeze(structuredClone(s))));
+}
+
+/**
+ * The file name of an output of `stem` through spec `s` (its resize's sides as numbers, its
+ * format; null for a placeholder): `<stem>-<width>.<ext>`, `<stem>-<width>x<height>.<ext>`,
+ * `<stem>-x<height>.<ext>`, or `<stem>.<ext>` without a resize; toSrcset's names too.
+ */
+function fileName(stem, s) {
+  if (s.placeholder) return null;
+  const { width, height } = s.resize ?? {};
+  const size = width === undefined ? (height === undefined ? '' : `-x${height}`) : height === undefined ? `-${width}` : `-${width}x${height}`;
+  return `${stem}${size}.${EXTENSIONS[s.format]}`;
+}
+
+/**
+ * A native entry as JS gives it: failures keep their code (and the path they were to be
+ * written to); placeholders get their encodings. `s` is the entry's native spec.
+ */
+function entry(e, s) {
+  if (!e.success) {
+    const failed = { success: false, format: e.format, error: e.error, code: e.code, errorCode: e.errorCode, category: getErrorCategory({ code: e.code }) };
+    return s.path === null ? failed : { ...failed, path: s.path };
+  }
   const out = { success: true, format: e.format, width: e.width, height: e.height, bytes: e.bytes, metrics: e.metrics };
   if (e.quality != null) out.quality = e.quality;
   if (e.score != null) out.score = e.score;
@@ -64,16 +95,22 @@ function srcsetSpecs(options) {
   const outDir = v.path('outDir', o.outDir);
   const name = v.string('name', o.name);
   if (name.includes('/') || name.includes('\\')) throw rangeError(`name is a file name's start, without folders; got ${v.quoted(name)}`);
-  const quality = o.quality;
-  const specs = [];
-  for (const format of formats) {
-    for (const width of widths) {
-      const q = typeof quality === 'object' && quality !== null ? quality[format] : quality;
-      specs.push({ resize: { width, withoutEnlargement: true }, format, quality: q, target: q === 'auto' ? o.target : undefined, effort: o.effort, path: path.join(outDir, `${name}-${width}.${EXTENSIONS[format]}`) });
-    }
-  }
+  const specs = widthsByFormats(widths, formats, o).map((s) => ({ ...s, path: path.join(outDir, fileName(name, s)) }));
   if (o.placeholder === true) specs.push({ placeholder: true });
   return { specs, outDir, baseUrl: o.baseUrl === undefined ? '' : String(o.baseUrl) };
+}
+
+/**
+ * Each format at each width (never enlarged), formats first: the specs of a responsive set
+ * (toSrcset's, the CLI's --widths). `quality` is one value or per format.
+ */
+function widthsByFormats(widths, formats, { quality, target, effort }) {
+  return formats.flatMap((format) =>
+    widths.map((width) => {
+      const q = typeof quality === 'object' && quality !== null ? quality[format] : quality;
+      return { resize: { width, withoutEnlargement: true }, format, quality: q, target: q === 'auto' ? target : undefined, effort };
+    }),
+  );
 }
 
 /** `{ outputs, srcset: { <format>: 'a-320.webp 320w, …' }, placeholder? }` from the entries. */
@@ -89,4 +126,4 @@ function srcsetResult(plan, entries) {
   return placeholder ? { outputs: entries, srcset, placeholder } : { outputs: entries, srcset };
 }
 
-module.exports = { specsJSON, entry, srcsetSpecs, srcsetResult };
+module.exports = { checkedSpecs, pathlessSpecs, fileName, entry, srcsetSpecs, srcsetResult, widthsByFormats };

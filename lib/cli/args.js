@@ -6,19 +6,24 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { recipe } = require('../recipe');
 const { presetNamed, PRESET_NAMES } = require('../presets');
+const { widthsByFormats } = require('../outputs');
 
 const USAGE = `Usage: lazy-image <input...> -o <file|dir> [options]
 
   One input file converts to the file (or into the folder) given by -o. Several inputs, or a
   folder, are converted into the folder -o (an existing folder, or a path ending in / that
-  is then created) with processBatch.
+  is then created) with processBatch. With --widths or several formats, each input makes
+  every width × format from one decode, into the folder -o, named <name>-<width>.<ext>.
 
 Options:
   -o, --output <path>      output file, or folder for several inputs (required)
   -r, --resize <WxH>       800x600, 800 (width) or x600 (height)
       --fit <fit>          inside (default), cover, fill, contain, outside
-  -f, --format <format>    jpeg, png, webp, avif (default: the output file's extension)
-  -q, --quality <1-100>    encoder quality
+  -f, --format <format>    jpeg, png, webp, avif (default: the output file's extension);
+                           several, comma-separated (avif,webp), make one output each
+  -w, --widths <list>      320,640,1280: one output per width (never enlarged) and format
+  -q, --quality <q>        encoder quality 1-100, or auto (the lowest that scores 75 on
+                           SSIMULACRA2)
   -p, --preset <name>      ${PRESET_NAMES.join(', ')} (resize, format and quality)
       --force-format       write the format asked for even when the output's extension
                            names another one
@@ -54,6 +59,7 @@ function parse(argv) {
       resize: { type: 'string', short: 'r' },
       fit: { type: 'string' },
       format: { type: 'string', short: 'f' },
+      widths: { type: 'string', short: 'w' },
       'force-format': { type: 'boolean' },
       quality: { type: 'string', short: 'q' },
       preset: { type: 'string', short: 'p' },
@@ -88,12 +94,29 @@ function formatOfExtension(file) {
   return Object.hasOwn(EXTENSION_FORMATS, ext) ? EXTENSION_FORMATS[ext] : null;
 }
 
-/** `-f`'s value, normalised (`jpg` → `jpeg`). */
-function formatOption(value) {
+/** `-f`'s formats, comma-separated, normalised (`jpg` → `jpeg`); undefined without -f. */
+function formatsOption(value) {
   if (value === undefined) return undefined;
-  const f = value.toLowerCase() === 'jpg' ? 'jpeg' : value.toLowerCase();
-  if (!OUTPUT_FORMATS.includes(f)) throw new UsageError(`-f ${value} is not an output format; use one of ${OUTPUT_FORMATS.join(', ')}`);
-  return f;
+  return value.split(',').map((name) => {
+    const f = name.toLowerCase() === 'jpg' ? 'jpeg' : name.toLowerCase();
+    if (!OUTPUT_FORMATS.includes(f)) throw new UsageError(`-f ${name} is not an output format; use one of ${OUTPUT_FORMATS.join(', ')}`);
+    return f;
+  });
+}
+
+/** `--widths 320,640,1280` → [320, 640, 1280]; undefined without it. */
+function widthsOption(value) {
+  if (value === undefined) return undefined;
+  if (!/^\d+(,\d+)*$/.test(value)) throw new UsageError(`--widths needs whole numbers separated by commas (320,640,1280), got '${value}'`);
+  const widths = value.split(',').map(Number);
+  const bad = widths.find((w, i) => w < 1 || w > 32768 || widths.indexOf(w) !== i);
+  if (bad !== undefined) throw new UsageError(`--widths takes each width once, from 1 to 32768; got ${bad} in '${value}'`);
+  return widths;
+}
+
+/** `-q`: a whole number, or `auto`. */
+function qualityOption(value) {
+  return value === 'auto' ? 'auto' : integerOption('quality', value);
 }
 
 function failOnOption(args) {
@@ -110,13 +133,17 @@ function failOnOption(args) {
 
 /**
  * The command's operations as a recipe, and the output settings: `format` (normalised, or
- * undefined) and `asked` (which flag asked for it: '-f webp', '--preset avatar'), `quality`.
+ * undefined) and `asked` (which flag asked for it: '-f webp', '--preset avatar'), `quality`;
+ * `set` when the recipe carries a set of outputs (--widths, or several formats).
  */
 function configure(args) {
   const steps = recipe();
-  let format = formatOption(args.format);
+  const formats = formatsOption(args.format);
+  const widths = widthsOption(args.widths);
+  const set = widths !== undefined || formats?.length > 1;
+  let format = set ? undefined : formats?.[0];
   let asked = format && `-f ${args.format}`;
-  let quality = integerOption('quality', args.quality);
+  let quality = qualityOption(args.quality);
   const maxPixels = integerOption('max-pixels', args['max-pixels']);
   const failOn = failOnOption(args);
   // Limits first, so that they hold for everything after them.
@@ -138,8 +165,14 @@ function configure(args) {
     throw new UsageError('--fit needs --resize');
   }
   if (args['keep-metadata']) steps.keepMetadata();
+  if (set) {
+    if (args.preset) throw new UsageError('--preset makes one output of one size; --widths and several -f formats make a set: pass one or the other');
+    if (formats === undefined) throw new UsageError('--widths needs -f to say the formats (-f avif,webp)');
+    if (args['force-format']) throw new UsageError('--force-format is for one output file; a set is named <name>-<width>.<ext>');
+    steps.toOutputs(widths === undefined ? formats.map((f) => ({ format: f, quality })) : widthsByFormats(widths, formats, { quality }));
+  }
   if (args['force-format'] && !format) throw new UsageError('--force-format needs -f (or --preset) to say which format');
-  return { recipe: steps, format, asked, quality, failOn, force: args['force-format'] === true };
+  return { recipe: steps, format, asked, quality, failOn, set, force: args['force-format'] === true };
 }
 
 /**
