@@ -15,7 +15,7 @@ async function main() {
     for (const grey of [false, true]) {
       const engine = ImageEngine.fromPath(sample).resize(w, h, 'fill');
       if (grey) engine.grayscale();
-      for (const [format, options] of [['jpeg', { quality: 70 }], ['jpeg', { quality: 90, fastMode: true }], ['png', {}], ['webp', { quality: 60 }], ['webp', { lossless: true }], ['avif', { quality: 50, fastMode: true }]]) {
+      for (const [format, options] of [['jpeg', { quality: 70 }], ['jpeg', { quality: 90, fastMode: true }], ['png', {}], ['webp', { quality: 60 }], ['webp', { lossless: true }], ['avif', { quality: 50, fastMode: true }], ['gif', { colours: 16 }]]) {
         seeds.push([`${w}x${h}${grey ? '-grey' : ''}-${format}-${seeds.length}.${format}`, await engine.clone().toBuffer(format, options)]);
       }
     }

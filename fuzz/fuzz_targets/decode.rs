@@ -20,4 +20,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = codecs::decode(&source, &header, &DecodeContext::default());
     let target = DecodeTarget { width: header.width.div_ceil(3), height: header.height.div_ceil(3), kernel: Kernel::Lanczos3 };
     let _ = codecs::decode(&source, &header, &DecodeContext::to(Some(target)));
+    // Every frame of an animation, each composed on its canvas.
+    let _ = codecs::decode_frames(&source, &header, &DecodeContext::to(Some(target)), &mut |_| Ok(()));
 });

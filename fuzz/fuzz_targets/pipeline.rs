@@ -15,7 +15,7 @@ use libfuzzer_sys::fuzz_target;
 
 const FITS: [Fit; 5] = [Fit::Inside, Fit::Cover, Fit::Fill, Fit::Contain, Fit::Outside];
 const KERNELS: [Kernel; 5] = [Kernel::Nearest, Kernel::Linear, Kernel::Cubic, Kernel::Mitchell, Kernel::Lanczos3];
-const OUTPUTS: [Format; 3] = [Format::Png, Format::Jpeg, Format::Webp];
+const OUTPUTS: [Format; 4] = [Format::Png, Format::Jpeg, Format::Webp, Format::Gif];
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 9 {

@@ -204,7 +204,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     let times = Times { decode_ms, shared_ops_ms };
     let outputs = outputs.into_iter().zip(branches).map(|(output, branch)| match output {
         Output::Done(result) => result,
-        Output::Waiting => Err(Error::Internal("no frame reached this output".into())),
+        Output::Waiting => Err(Error::corrupt(header.format.name(), "the file holds no frame")),
         Output::Animating(animation) => guarded(|| run.finish_animation(*animation, branch, times)),
     });
     Ok(outputs.collect())
