@@ -1,15 +1,22 @@
 //! Quality chosen per image: the lowest encoder quality whose output still scores at least a
 //! target on SSIMULACRA2 (the `fast-ssim2` crate, BSD/MIT: SIMD, and the reference frame's
-//! half of the work done once for all probes) against the frame it encodes. The search is a
-//! binary search over qualities in steps of 5 (30–95), so about five encodes, each decoded
-//! again by our own decoder and scored; each probe is kept, so the chosen one is not encoded
-//! twice.
+//! half of the work done once for all probes) against the frame it encodes, over qualities in
+//! steps of 5 (30–95).
+//!
+//! A probe is an encode, a decode by our own decoder and a score. Bisecting at full size took
+//! five probes, 7.5–7.9× the time of one fixed-quality output. So the search is bisected on
+//! the frame at half size (a quarter of the pixels: each probe there costs about a quarter),
+//! and that answer is then walked at full size: down while the next lower quality still
+//! reaches the target, up while it does not, so the quality chosen is always checked at full
+//! size against the one below it. Each full-size probe is kept, so the chosen one is not
+//! encoded twice.
 
 use fast_ssim2::{PixelDescriptor, PixelSlice, Ssimulacra2Error, Ssimulacra2Reference};
 
 use crate::codecs::{self, DecodeContext, EncodeContext, EncodeOptions};
 use crate::error::{Error, Result};
 use crate::image::Image;
+use crate::ops::resize::{self, Kernel};
 use crate::source::Source;
 
 /// SSIMULACRA2's "high quality" level, the default target.
@@ -18,38 +25,77 @@ pub const DEFAULT_TARGET: f64 = 75.0;
 /// The qualities tried, lowest first.
 const CANDIDATES: [u8; 14] = [30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95];
 
+/// Frames with a side below this are searched at full size: probes there are cheap, and a
+/// half-size copy would be too small for the score's coarser scales to mean much.
+const HALF_SIZE_FROM: u32 = 256;
+
 pub struct Chosen {
     pub data: Vec<u8>,
     pub quality: u8,
     pub score: f64,
 }
 
+/// Encodes and scores one frame at candidate qualities.
+struct Prober<'a> {
+    image: &'a Image,
+    reference: Ssimulacra2Reference,
+    options: &'a EncodeOptions,
+    ctx: &'a EncodeContext<'a>,
+}
+
+impl Prober<'_> {
+    fn probe(&self, index: usize) -> Result<Chosen> {
+        let mut o = self.options.clone();
+        o.quality = Some(CANDIDATES[index]);
+        o.target = None;
+        let data = codecs::encode_with(self.image.clone(), &o, self.ctx)?;
+        let score = score(&self.reference, &data)?;
+        Ok(Chosen { data, quality: CANDIDATES[index], score })
+    }
+
+    /// The lowest candidate whose probe reaches `target` (the highest when none does), by
+    /// bisection.
+    fn bisect(&self, target: f64) -> Result<usize> {
+        let (mut lo, mut hi) = (0, CANDIDATES.len() - 1);
+        if self.probe(hi)?.score < target {
+            return Ok(hi);
+        }
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.probe(mid)?.score >= target { hi = mid } else { lo = mid + 1 }
+        }
+        Ok(lo)
+    }
+}
+
 /// Encodes `image` at the lowest candidate quality scoring at least `target`; when even the
 /// highest does not, at the highest (its score then says so).
 pub fn encode_auto(image: &Image, options: &EncodeOptions, ctx: &EncodeContext, target: f64) -> Result<Chosen> {
-    let reference = reference(image)?;
-    let probe = |quality: u8| -> Result<Chosen> {
-        let mut o = options.clone();
-        o.quality = Some(quality);
-        o.target = None;
-        let data = codecs::encode_with(image.clone(), &o, ctx)?;
-        let score = score(&reference, &data)?;
-        Ok(Chosen { data, quality, score })
+    let full = Prober { image, reference: reference(image)?, options, ctx };
+    let start = if image.width.min(image.height) >= HALF_SIZE_FROM {
+        let half = resize::scale(image.clone(), (image.width / 2, image.height / 2), Kernel::Lanczos3)?;
+        let bare = EncodeContext { deadline: ctx.deadline, icc: None, exif: None };
+        Prober { image: &half, reference: reference(&half)?, options, ctx: &bare }.bisect(target)?
+    } else {
+        return full.probe(full.bisect(target)?);
     };
-    // The lowest index whose probe reaches the target, found by bisection.
-    let (mut lo, mut hi) = (0, CANDIDATES.len() - 1);
-    let mut best = probe(CANDIDATES[hi])?;
-    if best.score < target {
-        return Ok(best);
-    }
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        let tried = probe(CANDIDATES[mid])?;
-        if tried.score >= target {
-            hi = mid;
-            best = tried;
-        } else {
-            lo = mid + 1;
+    let mut at = start;
+    let mut best = full.probe(at)?;
+    if best.score >= target {
+        while at > 0 {
+            let lower = full.probe(at - 1)?;
+            if lower.score < target {
+                break;
+            }
+            (best, at) = (lower, at - 1);
+        }
+    } else {
+        while at + 1 < CANDIDATES.len() {
+            at += 1;
+            best = full.probe(at)?;
+            if best.score >= target {
+                break;
+            }
         }
     }
     Ok(best)
@@ -94,7 +140,14 @@ mod tests {
 
     #[test]
     fn the_chosen_quality_is_the_lowest_candidate_that_reaches_the_target() {
-        let image = photo(160, 120, false);
+        // Searched at full size (160 wide), and from a half-size guess (640 wide).
+        for image in [photo(160, 120, false), photo(640, 400, false)] {
+            lowest_reaching(&image);
+        }
+    }
+
+    fn lowest_reaching(image: &Image) {
+        let image = image.clone();
         let options = EncodeOptions::new(Format::Webp);
         let chosen = encode_auto(&image, &options, &EncodeContext::default(), 70.0).unwrap();
         let reference = reference(&image).unwrap();
