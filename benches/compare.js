@@ -3,6 +3,8 @@
 //   npm install --prefix benches          # once: sharp, @napi-rs/image, the original lazy-image
 //   cargo install dssim                   # once: the DSSIM command
 //   node benches/compare.js --fixtures <dir of sharp's benchmark images> [--seconds 3] [--runs 3] [--tasks jpeg,png]
+// The animation and palette tasks (and memory, when named) are benches/animation.js's; they
+// need no fixtures: `--tasks animation,palette`.
 // Each engine runs each task in processes of its own: a quality sweep (for DSSIM and bytes
 // at equal DSSIM) and throughput with 1 and 2 requests in flight, repeated `--runs` times
 // with the engines taking turns, so a slow spell of the machine hits them all; the table
@@ -16,6 +18,7 @@ const { execFileSync } = require('node:child_process');
 const { parseArgs } = require('node:util');
 const sharp = require('sharp');
 const { drawChart } = require('./chart');
+const { runAnimationBench, TASKS: ANIMATION_TASKS } = require('./animation');
 
 const ROOT = path.join(__dirname, '..');
 const CACHE = path.join(ROOT, '.cache', 'bench');
@@ -70,6 +73,7 @@ async function watermark() {
 }
 
 async function tasks() {
+  if (args.tasks && args.tasks.split(',').every((name) => ANIMATION_TASKS.includes(name))) return [];
   const photo = wallpaper();
   const all = [
     { name: 'jpeg', input: fixture('2569067123_aca715a2ee_o.jpg'), width: 720, height: 588, format: 'jpeg', quality: 80, engines: [...ALL, 'sharp mozjpeg'] },
@@ -161,7 +165,9 @@ async function main() {
     results.push({ task: t.name, rows });
     printTask(t, rows, sharp);
   }
-  fs.writeFileSync(path.join(CACHE, 'results.json'), JSON.stringify(results, null, 2));
+  if (results.length) fs.writeFileSync(path.join(CACHE, 'results.json'), JSON.stringify(results, null, 2));
+  const animation = args.tasks ? args.tasks.split(',').filter((name) => ANIMATION_TASKS.includes(name)) : ['animation', 'palette'];
+  if (animation.length) await runAnimationBench({ tasks: animation, seconds, runs: args.runs });
 }
 
 function printTask(t, rows, sharp) {
