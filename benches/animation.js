@@ -6,7 +6,7 @@
 // Both: throughput at 2 in flight for `--seconds`, `--runs` times with the engines taking
 // turns, medians; bytes; SSIMULACRA2 (higher is better; no DSSIM tool here) of the output
 // against a lossless reference (per frame, mean, for the animation), and for the animation
-// bytes at sharp's score from a q70–85 sweep of each engine; peak RSS (VmHWM, see peakMb).
+// bytes at sharp's score from a q70–85 sweep of each engine; peak RSS (VmHWM, see peak-rss.js).
 // memory:    lazy-image alone, a 200-frame and a 2-frame 480×270 GIF → animated WebP, each in
 // a fresh process (`from` a Buffer and `fromPath`; and the same frames as an animated WebP
 // input): peak RSS of the process, its growth over the job, and `memoryEstimate`.
@@ -15,6 +15,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
+const { peakRssMb } = require('./peak-rss');
 
 const ROOT = path.join(__dirname, '..');
 const CACHE = path.join(ROOT, '.cache', 'bench', 'animation');
@@ -126,17 +127,6 @@ const RUN = {
   },
 };
 
-/** This process's peak RSS in MB. `VmHWM` where there is /proc: `maxRSS` (getrusage) starts
- * a spawned child at its parent's RSS, as fork shares the parent's pages and exec keeps the
- * high-water mark; `VmHWM` belongs to the address space exec makes. */
-function peakMb() {
-  try {
-    return Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
-  } catch {
-    return process.resourceUsage().maxRSS / 1024;
-  }
-}
-
 /** Child process: one engine, one task, `concurrency` in flight for `seconds`; prints JSON. */
 async function throughput(task, engine, inputPath, outPath, concurrency, seconds) {
   if (engine === 'sharp') require('sharp').cache(false);
@@ -155,17 +145,17 @@ async function throughput(task, engine, inputPath, outPath, concurrency, seconds
   };
   await Promise.all(Array.from({ length: Number(concurrency) }, lane));
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  return { bytes: first.length, opsPerSec: ops / elapsed, peakRssMb: peakMb() };
+  return { bytes: first.length, opsPerSec: ops / elapsed, peakRssMb: peakRssMb() };
 }
 
 /** Child process: one GIF → animated WebP by lazy-image, with its peak RSS and estimate. */
 async function memoryJob(inputPath, source) {
   const { ImageEngine } = require(ROOT);
   const input = source === 'from' ? fs.readFileSync(inputPath) : null;
-  const before = peakMb();
+  const before = peakRssMb();
   const engine = source === 'from' ? ImageEngine.from(input) : ImageEngine.fromPath(inputPath);
   const { data, metrics } = await engine.toBufferWithMetrics('webp', { quality: 80 });
-  const peak = peakMb();
+  const peak = peakRssMb();
   return { bytes: data.length, pages: metrics.pagesOut, beforeMb: before, peakRssMb: peak, jobMb: peak - before, estimateMb: metrics.memoryEstimate / 2 ** 20 };
 }
 

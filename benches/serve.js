@@ -15,6 +15,7 @@
 // With fewer than 20 fixture images, the 20 sources are distinct crops of the ones there.
 
 const fs = require('node:fs');
+const { peakRssMb } = require('./peak-rss');
 const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
@@ -67,7 +68,7 @@ function serveChild(kind, root, cacheDir, mapFile) {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
   process.on('message', (m) => {
-    if (m === 'rss') process.send({ maxRssMb: process.resourceUsage().maxRSS / 1024 });
+    if (m === 'rss') process.send({ maxRssMb: peakRssMb() });
   });
 }
 

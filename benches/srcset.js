@@ -7,6 +7,7 @@
 //   node benches/srcset.js --worker <engine> <photo> <seconds>
 
 const path = require('node:path');
+const { peakRssMb } = require('./peak-rss');
 const { execFileSync } = require('node:child_process');
 const { parseArgs } = require('node:util');
 
@@ -47,7 +48,7 @@ async function worker(name, photo, seconds) {
   };
   await Promise.all([lane(), lane()]);
   const s = Number(process.hrtime.bigint() - started) / 1e9;
-  console.log(JSON.stringify({ sourcesPerSec: sources / s, bytes, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ sourcesPerSec: sources / s, bytes, peakRssMb: peakRssMb() }));
 }
 
 function main() {

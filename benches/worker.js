@@ -5,6 +5,7 @@
 // Prints one JSON object.
 
 const fs = require('node:fs');
+const { peakRssMb } = require('./peak-rss');
 const path = require('node:path');
 const { ENGINES } = require('./engines');
 
@@ -45,7 +46,7 @@ async function main() {
     version: engine.version,
     bytes: first.length,
     opsPerSec: ops / seconds,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakRssMb: peakRssMb(),
   }));
 }
 

@@ -326,7 +326,11 @@ struct AnimEncoder {
 
 impl AnimEncoder {
     fn new(options: &EncodeOptions, (width, height): (u32, u32), loop_count: u32, deadline: Deadline) -> Result<AnimEncoder> {
-        let config = config(options)?;
+        let mut config = config(options)?;
+        // The animation encoder converts each candidate rectangle to YUV itself, from ARGB;
+        // libwebp's sharp conversion there would cost every frame its time again (sharp
+        // does not use it either).
+        config.use_sharp_yuv = 0;
         // SAFETY: the options struct is initialised by libwebp before use; a null encoder is
         // refused.
         let encoder = unsafe {
@@ -335,6 +339,9 @@ impl AnimEncoder {
                 return Err(Error::Internal("libwebp mux version mismatch".into()));
             }
             anim.anim_params.loop_count = loop_count.min(u16::MAX as u32) as c_int;
+            // No forced key frames (as libvips): each frame is coded only against the canvas
+            // before it, instead of also as a key frame to keep the smaller.
+            (anim.kmin, anim.kmax) = (c_int::MAX - 1, c_int::MAX);
             ffi::WebPAnimEncoderNewInternal(width as c_int, height as c_int, &anim, ffi::WEBP_MUX_ABI_VERSION as c_int)
         };
         if encoder.is_null() {

@@ -131,7 +131,8 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     // all of its own operations on the shared frame.
     let single = branches.len() == 1;
     let (fused, rest) = if single { (plan.fused.as_ref(), plan.rest) } else { (None, &pipeline.ops[..]) };
-    let costliest = branches.iter().map(|b| cost::estimate(&planning, &header, &plan, &b.options, animated)).max().unwrap_or(0);
+    let frames = |b: &Branch| if animated && holds_animation(b) { found.stored.pages } else { 1 };
+    let costliest = branches.iter().map(|b| cost::estimate(&planning, &header, &plan, &b.options, frames(b))).max().unwrap_or(0);
     let kept_copy = if single { 0 } else { plan.target.map_or(header.decoded_bytes(), |t| t.width as u64 * t.height as u64 * 4) };
     // Composite overlays are decoded when their operation first runs; a corrupt one fails
     // here, before the main image is decoded.
