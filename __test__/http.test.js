@@ -145,6 +145,71 @@ test('values outside the allow-lists, unknown or repeated keys and q=auto are 40
   assert.deepEqual([ok.status, ok.headers.get('content-type'), (await sharp(ok.body).metadata()).height], [200, 'image/jpeg', 128]);
 });
 
+test('a source changed after it was served is converted again, never served stale; turned into a symlink out of root it is 404', async (t) => {
+  const root = freshDir('changing');
+  const outside = freshDir('beyond');
+  const file = path.join(root, 'pic.jpg');
+  const solid = (width, background) => sharp({ create: { width, height: 100, channels: 3, background } }).jpeg().toBuffer();
+  fs.writeFileSync(file, await solid(200, '#f00'));
+  fs.writeFileSync(path.join(root, 'other.jpg'), await solid(300, '#ff0'));
+  fs.writeFileSync(path.join(outside, 'secret.jpg'), await solid(400, '#0f0'));
+  const s = await listen(createImageHandler({ root, cacheDir: freshDir('cache'), widths: [64] }));
+  t.after(s.close);
+  const look = async (headers = {}) => {
+    const res = await get(`${s.url}/pic.jpg?w=64&f=png`, headers);
+    if (res.status !== 200) return { status: res.status, body: res.body.toString('utf8') };
+    const { data, info } = await sharp(res.body).raw().toBuffer({ resolveWithObject: true });
+    return { status: res.status, etag: res.headers.get('etag'), how: res.headers.get('x-image-cache'), rgb: [data[0] > 128, data[1] > 128, data[2] > 128], height: info.height };
+  };
+  const red = await look();
+  assert.deepEqual([red.how, red.rgb, red.height], ['MISS', [true, false, false], 32]);
+  assert.equal((await look()).how, 'HIT');
+  // Rewritten in place (the same inode): a new entity, the new pixels, the old ETag no longer matches.
+  fs.writeFileSync(file, await solid(320, '#00f'));
+  const blue = await look({ 'if-none-match': red.etag });
+  assert.deepEqual([blue.status, blue.how, blue.rgb, blue.height], [200, 'MISS', [false, false, true], 20]);
+  // Replaced by another file (a rename over it).
+  fs.writeFileSync(path.join(root, 'next.tmp'), await solid(640, '#fff'));
+  fs.renameSync(path.join(root, 'next.tmp'), file);
+  const white = await look();
+  assert.deepEqual([white.how, white.rgb, white.height], ['MISS', [true, true, true], 10]);
+  assert.equal((await look()).how, 'HIT');
+  // A symlink to a file outside root: as missing, whatever was resolved before.
+  fs.rmSync(file);
+  fs.symlinkSync(path.join(outside, 'secret.jpg'), file);
+  const out = await look();
+  assert.equal(out.status, 404);
+  assert.ok(!out.body.includes(outside));
+  // A symlink to another image inside root: that image.
+  fs.rmSync(file);
+  fs.symlinkSync(path.join(root, 'other.jpg'), file);
+  const yellow = await look();
+  assert.deepEqual([yellow.how, yellow.rgb, yellow.height], ['MISS', [true, true, false], 21]);
+  fs.rmSync(file);
+  assert.equal((await look()).status, 404);
+});
+
+test('a cache file cut short, grown or removed behind the handler is converted again, never served as it is; the index follows', async (t) => {
+  const cacheDir = freshDir('cache');
+  const s = await serve({ cacheDir, widths: [128] });
+  t.after(s.close);
+  const url = `${s.url}/photo.jpg?w=128`;
+  const first = await get(url, { accept: 'image/webp' });
+  assert.equal(first.headers.get('x-image-cache'), 'MISS');
+  const [entry] = filesUnder(cacheDir);
+  const damage = [() => fs.truncateSync(entry.path, entry.size - 10), () => fs.appendFileSync(entry.path, 'trailing'), () => fs.rmSync(entry.path)];
+  for (const [i, spoil] of damage.entries()) {
+    spoil();
+    const res = await get(url, { accept: 'image/webp' });
+    assert.equal(res.headers.get('x-image-cache'), 'MISS', `damage ${i}`);
+    assert.ok(res.body.equals(first.body), `damage ${i}`);
+    assert.equal((await get(url, { accept: 'image/webp' })).headers.get('x-image-cache'), 'HIT');
+    assert.deepEqual(filesUnder(cacheDir).map((f) => f.size), [first.body.length]);
+  }
+  const st = s.handler.stats();
+  assert.deepEqual([st.conversions, st.cacheEntries, st.cacheBytes], [4, 1, first.body.length]);
+});
+
 test('nothing outside root is served: dot segments (encoded too), absolute paths, backslashes, NUL, symlinks out', async (t) => {
   const s = await serve({ cacheDir: freshDir('cache'), widths: [64] });
   t.after(s.close);

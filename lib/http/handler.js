@@ -90,6 +90,24 @@ function matchesETag(header, etag) {
   });
 }
 
+/**
+ * `fn(text)` remembered for up to `max` different texts (all forgotten at once when full);
+ * a throw is not remembered. For what every request computes again from a few values: its
+ * query, its Accept header, its cache key.
+ */
+function remembered(fn, max) {
+  const seen = new Map();
+  return (text) => {
+    let value = seen.get(text);
+    if (value === undefined) {
+      value = fn(text);
+      if (seen.size >= max) seen.clear();
+      seen.set(text, value);
+    }
+    return value;
+  };
+}
+
 /** `req.url` → its raw (still percent-encoded) path and its query, nothing normalised. */
 function splitUrl(url) {
   const at = url.indexOf('?');
@@ -99,6 +117,9 @@ function splitUrl(url) {
 function createImageHandler(options) {
   const config = checkOptions(options);
   const lists = allowLists(options);
+  const paramsOf = remembered((query) => Object.freeze(parseQuery(new URLSearchParams(query), lists)), 1024);
+  const formatOf = remembered((accept) => negotiate(accept, lists.formats), 256);
+  const keyOf = remembered(cacheKey, 4096);
   const resolve = options.root !== undefined ? rootResolver(options.root) : loaderResolver(options.load);
   const convert = options.convert ?? convertWithLazyImage;
   const cache = options.cacheDir === undefined ? null : new DiskCache(path.resolve(options.cacheDir), config.maxCacheBytes);
@@ -171,13 +192,13 @@ function createImageHandler(options) {
         if (!rawPathWithBase.startsWith(config.basePath + '/')) throw new HttpError(404, 'LAZY_FILE_NOT_FOUND', 'no such image');
         rawPath = rawPathWithBase.slice(config.basePath.length);
       }
-      const params = parseQuery(new URLSearchParams(query), lists);
+      const params = paramsOf(query);
       if (cache) await cache.ready;
       const source = await resolve(rawPath, req);
       const accept = req.headers.accept;
       let format = params.format;
       if (format === 'auto') {
-        format = negotiate(accept, lists.formats);
+        format = formatOf(accept);
         if (format === null) {
           try {
             format = fallbackFormat(probe(source), accept);
@@ -187,7 +208,7 @@ function createImageHandler(options) {
           }
         }
       }
-      const key = cacheKey([CACHE_VERSION, source.identity, recipeText, limitsText, params.width ?? null, params.height ?? null, params.fit, params.quality, format]);
+      const key = keyOf(JSON.stringify([CACHE_VERSION, source.identity, recipeText, limitsText, params.width ?? null, params.height ?? null, params.fit, params.quality, format]));
       const headers = {
         'Content-Type': MIME[format],
         ETag: `"${key.slice(0, 40)}"`,
