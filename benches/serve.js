@@ -3,7 +3,7 @@
 //   npm install --prefix benches          # once: autocannon and sharp
 //   node benches/serve.js --fixtures <dir> [--seconds 20] [--connections 8]
 //   node benches/serve.js --fixtures <dir> --mode warm [--seconds 10] [--runs 5]
-//   node benches/serve.js --fixtures <dir> --mode soak [--minutes 5] [--sample 5]
+//   node benches/serve.js --fixtures <dir> --mode soak [--minutes 5] [--sample 2] [--touch 3]
 // (<dir>: the folder of sharp's benchmark images.)
 //
 // 20 source photos × 3 widths × f=auto (a Chromium Accept header, so AVIF), over loopback.
@@ -18,12 +18,13 @@
 // lazy-image's setting).
 // --mode warm: the lazy-image handler's cache hits against the static-file server only,
 //   both servers up at once and loaded in turn (--runs rounds of --seconds each, the order
-//   swapped every round): each round's ratio of requests/s, and their median.
+//   swapped every round): each round's ratio of requests/s and of the servers' CPU time per
+//   response (all threads, user + system), and their medians.
 // --mode soak: the lazy-image handler for --minutes, every minute 30 s of cache hits and
-//   then 30 s of the same load while a source file changes every --touch seconds (its three
-//   URLs miss once, are converted and hit again; the entries of its old version age out of
-//   an LRU bound of 8 MiB); the server's RSS sampled every --sample seconds; first-minute
-//   against last-minute median RSS.
+//   then 30 s of the same load while a source file changes every --touch seconds (0: none;
+//   its three URLs miss once, are converted and hit again; the entries of its old version
+//   age out of an LRU bound of 8 MiB); the server's RSS (and V8 heap) sampled every --sample
+//   seconds; per-minute medians (all samples, and each half's), first minute against last.
 // With fewer than 20 fixture images, the 20 sources are distinct crops of the ones there.
 
 const fs = require('node:fs');
@@ -82,7 +83,10 @@ function serveChild(kind, root, cacheDir, mapFile) {
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
   process.on('message', (m) => {
     if (m === 'rss') process.send({ reply: m, maxRssMb: process.resourceUsage().maxRSS / 1024 });
-    if (m === 'now') process.send({ reply: m, rssMb: process.memoryUsage.rss() / 2 ** 20, cpu: process.cpuUsage(), stats: listener.stats?.() });
+    if (m === 'now') {
+      const { rss, heapUsed, external } = process.memoryUsage();
+      process.send({ reply: m, rssMb: rss / 2 ** 20, heapMb: heapUsed / 2 ** 20, externalMb: external / 2 ** 20, cpu: process.cpuUsage(), stats: listener.stats?.() });
+    }
   });
 }
 
@@ -278,6 +282,7 @@ async function warmMode(autocannon, src, urls, { seconds, connections, runs }) {
       'static p50/p99 ms': `${p.latency.p50}/${p.latency.p99}`,
       'handler CPU µs/req': Math.round(h.cpuUs),
       'static CPU µs/req': Math.round(p.cpuUs),
+      'CPU ratio': Math.round((h.cpuUs / p.cpuUs) * 100) / 100,
       errors: h.errors + h.non2xx + h.timeouts + p.errors + p.non2xx + p.timeouts,
     });
   }
@@ -289,7 +294,7 @@ async function warmMode(autocannon, src, urls, { seconds, connections, runs }) {
   const med = (col) => median(rounds.map((r) => r[col]));
   console.log(
     `\nmedian ratio ${med('ratio')} (handler ${med('handler req/s')} req/s, static ${med('static req/s')} req/s; ` +
-      `server CPU per response: handler ${med('handler CPU µs/req')} µs, static ${med('static CPU µs/req')} µs); peak RSS handler ${peak[0]} MB, static ${peak[1]} MB`,
+      `server CPU per response: handler ${med('handler CPU µs/req')} µs, static ${med('static CPU µs/req')} µs, median ratio ${med('CPU ratio')}); peak RSS handler ${peak[0]} MB, static ${peak[1]} MB`,
   );
 }
 
@@ -299,18 +304,22 @@ async function soakMode(autocannon, src, urls, { connections, minutes, sample, t
   const server = await startServer('soak', src.dir, cacheDir);
   await cannon(autocannon, server.port, urls, { amount: urls.length, connections });
   await fillCache(server.port, urls);
+  // Each sample is tagged with the minute and the half (hits or mixed) it was taken in.
   const samples = [];
-  const t0 = Date.now();
+  const now = { minute: 0, phase: 'hits' };
   const sampler = setInterval(async () => {
-    const { rssMb, stats } = await server.now();
-    samples.push({ s: (Date.now() - t0) / 1000, rssMb, stats });
+    const at = { ...now };
+    const { rssMb, heapMb, externalMb } = await server.now();
+    samples.push({ ...at, rssMb, heapMb, externalMb });
   }, sample * 1000);
   const totals = { requests: 0, errors: 0 };
   let touched = 0;
   for (let minute = 0; minute < minutes; minute++) {
+    Object.assign(now, { minute, phase: 'hits' });
     const hits = await cannon(autocannon, server.port, urls, { seconds: 30, connections });
     // The same load while sources change: each change makes its three URLs miss once.
-    const toucher = setInterval(() => {
+    Object.assign(now, { phase: 'mixed' });
+    const toucher = touch > 0 && setInterval(() => {
       const file = path.join(src.dir, src.names[touched++ % src.names.length]);
       const when = new Date();
       fs.utimesSync(file, when, when);
@@ -326,27 +335,32 @@ async function soakMode(autocannon, src, urls, { connections, minutes, sample, t
   const end = await server.now();
   const peak = await server.rss();
   await server.stop();
+  fs.writeFileSync(path.join(WORK, 'soak-samples.json'), JSON.stringify(samples));
+  const mb = (values) => Math.round(median(values) * 10) / 10;
   const perMinute = [];
   for (let m = 0; m < minutes; m++) {
-    const inMinute = samples.filter((x) => x.s > m * 60 && x.s <= (m + 1) * 60);
+    const inMinute = samples.filter((x) => x.minute === m);
+    const rss = (phase) => inMinute.filter((x) => phase === undefined || x.phase === phase).map((x) => x.rssMb);
     perMinute.push({
       minute: m + 1,
       samples: inMinute.length,
-      'median RSS MB': Math.round(median(inMinute.map((x) => x.rssMb)) * 10) / 10,
-      'max RSS MB': Math.round(Math.max(...inMinute.map((x) => x.rssMb)) * 10) / 10,
-      'conversions so far': inMinute.at(-1)?.stats.conversions,
-      'cache entries': inMinute.at(-1)?.stats.cacheEntries,
+      'median RSS MB': mb(rss()),
+      'hits half': mb(rss('hits')),
+      'mixed half': mb(rss('mixed')),
+      'max RSS MB': Math.round(Math.max(...rss()) * 10) / 10,
+      'median heap MB': mb(inMinute.map((x) => x.heapMb)),
     });
   }
   console.table(perMinute);
   markdown(perMinute);
-  const first = perMinute[0]['median RSS MB'];
-  const last = perMinute.at(-1)['median RSS MB'];
+  const [first, last] = [perMinute[0], perMinute.at(-1)];
+  const versus = (col) => `${first[col]} → ${last[col]} MB (${Math.round((last[col] / first[col]) * 1000) / 1000}×)`;
   const st = end.stats;
   console.log(
-    `\nRSS median first minute ${first} MB, last minute ${last} MB (${Math.round((last / first) * 1000) / 1000}×), peak ${Math.round(peak)} MB; ` +
+    `\nfirst → last minute: median RSS ${versus('median RSS MB')}; hits half ${versus('hits half')}; mixed half ${versus('mixed half')}; ` +
+      `heap ${versus('median heap MB')}; peak RSS ${Math.round(peak)} MB\n` +
       `${totals.requests} requests, ${totals.errors} errors, ${touched} source changes, ${st.conversions} conversions, ${st.hits} hits, ` +
-      `cache ${st.cacheEntries} entries / ${Math.round(st.cacheBytes / 1024)} KiB (bound ${SOAK_CACHE_BYTES / 1024} KiB)`,
+      `cache ${st.cacheEntries} entries / ${Math.round(st.cacheBytes / 1024)} KiB (bound ${SOAK_CACHE_BYTES / 1024} KiB); samples in ${path.relative(ROOT, path.join(WORK, 'soak-samples.json'))}`,
   );
 }
 
@@ -359,7 +373,7 @@ async function main() {
       connections: { type: 'string', default: '8' },
       runs: { type: 'string', default: '5' },
       minutes: { type: 'string', default: '5' },
-      sample: { type: 'string', default: '5' },
+      sample: { type: 'string', default: '2' },
       touch: { type: 'string', default: '3' },
     },
   });
