@@ -109,7 +109,7 @@ test('ETag and If-None-Match give 304 without a body; Cache-Control from the opt
   assert.equal(st.notModified, 2);
 });
 
-test('values outside the allow-lists, unknown or repeated keys and q=auto are 400 with a coded JSON body; presets work', async (t) => {
+test("values outside the allow-lists, unknown or repeated keys and q=auto without 'auto' in qualities are 400 with a coded JSON body; presets work", async (t) => {
   const s = await serve({ widths: [64, 128], qualities: [50, 80], presets: { card: { width: 128, height: 64, fit: 'cover', quality: 50 } } });
   t.after(s.close);
   const refused = {
@@ -136,13 +136,121 @@ test('values outside the allow-lists, unknown or repeated keys and q=auto are 40
     assert.ok(error.message.length > 10, query);
   }
   assert.match((await jsonError(await get(`${s.url}/photo.jpg?w=100`))).message, /64, 128/);
-  assert.match((await jsonError(await get(`${s.url}/photo.jpg?q=auto`))).message, /not supported/);
+  assert.match((await jsonError(await get(`${s.url}/photo.jpg?q=auto`))).message, /q=auto is not allowed.*50, 80.*add 'auto' to qualities/);
   assert.equal(s.handler.stats().conversions, 0);
   const card = await get(`${s.url}/photo.jpg?preset=card&f=webp`);
   const meta = await sharp(card.body).metadata();
   assert.deepEqual([card.status, meta.format, meta.width, meta.height], [200, 'webp', 128, 64]);
   const ok = await get(`${s.url}/photo.jpg?w=128&h=128&fit=cover&q=80&f=jpg`);
   assert.deepEqual([ok.status, ok.headers.get('content-type'), (await sharp(ok.body).metadata()).height], [200, 'image/jpeg', 128]);
+});
+
+test("q=auto, with 'auto' in qualities, is the engine's quality: 'auto' (the SSIMULACRA2 target reached), cached as its own entity; target is an option", async (t) => {
+  const { ImageEngine, ssimulacra2 } = require('..');
+  const sample = path.join(folders.root, 'photo.jpg');
+  const resized = () => ImageEngine.fromPath(sample).resize({ width: 320, withoutEnlargement: true });
+  const reference = await resized().toBuffer('png');
+  const cacheDir = freshDir('cache');
+  const s = await serve({ cacheDir, widths: [320], qualities: [60, 'auto'], presets: { small: { width: 320, quality: 'auto' } } });
+  t.after(s.close);
+  const auto = await get(`${s.url}/photo.jpg?w=320&q=auto`, { accept: 'image/webp' });
+  assert.deepEqual([auto.status, auto.headers.get('content-type'), auto.headers.get('vary')], [200, 'image/webp', 'Accept']);
+  const engine = await resized().toBufferWithMetrics('webp', { quality: 'auto' });
+  assert.ok(auto.body.equals(engine.data), "the bytes of the engine's quality: 'auto'");
+  assert.ok(engine.metrics.quality !== 60 && ssimulacra2(reference, auto.body) >= 75, `quality ${engine.metrics.quality}, score ${engine.metrics.score}`);
+  // Another entity than q=60 (which no q means here); a hit and a 304 like any other.
+  const fixed = await get(`${s.url}/photo.jpg?w=320&q=60`, { accept: 'image/webp' });
+  assert.notEqual(fixed.headers.get('etag'), auto.headers.get('etag'));
+  assert.equal((await get(`${s.url}/photo.jpg?w=320`, { accept: 'image/webp' })).headers.get('etag'), fixed.headers.get('etag'));
+  const hit = await get(`${s.url}/photo.jpg?w=320&q=auto`, { accept: 'image/webp' });
+  assert.equal(hit.headers.get('x-image-cache'), 'HIT');
+  assert.ok(hit.body.equals(auto.body));
+  assert.equal((await get(`${s.url}/photo.jpg?w=320&q=auto`, { accept: 'image/webp', 'if-none-match': auto.headers.get('etag') })).status, 304);
+  // A preset may choose 'auto' too: the same entity as w=320&q=auto.
+  assert.equal((await get(`${s.url}/photo.jpg?preset=small`, { accept: 'image/webp' })).headers.get('etag'), auto.headers.get('etag'));
+  // Negotiated AVIF searches in AVIF.
+  const avif = await get(`${s.url}/photo.jpg?w=320&q=auto`, { accept: CHROME_ACCEPT });
+  assert.deepEqual([avif.headers.get('content-type'), (await sharp(avif.body).metadata()).width], ['image/avif', 320]);
+  assert.ok(avif.body.equals((await resized().toBufferWithMetrics('avif', { quality: 'auto' })).data));
+  assert.equal(s.handler.stats().conversions, 3);
+
+  // target: a higher score to reach is another entity, at a higher quality; with 'auto' the only quality, no q means auto.
+  const strict = await serve({ cacheDir, widths: [320], qualities: ['auto'], target: 90 });
+  t.after(strict.close);
+  const high = await get(`${strict.url}/photo.jpg?w=320`, { accept: 'image/webp' });
+  assert.equal(high.headers.get('x-image-cache'), 'MISS');
+  const engineHigh = await resized().toBufferWithMetrics('webp', { quality: 'auto', target: 90 });
+  assert.ok(high.body.equals(engineHigh.data));
+  assert.ok(engineHigh.metrics.quality > engine.metrics.quality && high.body.length > auto.body.length);
+  assert.equal((await get(`${strict.url}/photo.jpg?w=320&q=auto`, { accept: 'image/webp' })).headers.get('etag'), high.headers.get('etag'));
+  const refused = await get(`${strict.url}/photo.jpg?w=320&q=60`);
+  assert.deepEqual([refused.status, (await jsonError(refused)).code], [400, 'LAZY_OUT_OF_RANGE']);
+  assert.match((await jsonError(refused)).message, /qualities: auto/);
+});
+
+test('a source changed after it was served is converted again, never served stale; turned into a symlink out of root it is 404', async (t) => {
+  const root = freshDir('changing');
+  const outside = freshDir('beyond');
+  const file = path.join(root, 'pic.jpg');
+  const solid = (width, background) => sharp({ create: { width, height: 100, channels: 3, background } }).jpeg().toBuffer();
+  fs.writeFileSync(file, await solid(200, '#f00'));
+  fs.writeFileSync(path.join(root, 'other.jpg'), await solid(300, '#ff0'));
+  fs.writeFileSync(path.join(outside, 'secret.jpg'), await solid(400, '#0f0'));
+  const s = await listen(createImageHandler({ root, cacheDir: freshDir('cache'), widths: [64] }));
+  t.after(s.close);
+  const look = async (headers = {}) => {
+    const res = await get(`${s.url}/pic.jpg?w=64&f=png`, headers);
+    if (res.status !== 200) return { status: res.status, body: res.body.toString('utf8') };
+    const { data, info } = await sharp(res.body).raw().toBuffer({ resolveWithObject: true });
+    return { status: res.status, etag: res.headers.get('etag'), how: res.headers.get('x-image-cache'), rgb: [data[0] > 128, data[1] > 128, data[2] > 128], height: info.height };
+  };
+  const red = await look();
+  assert.deepEqual([red.how, red.rgb, red.height], ['MISS', [true, false, false], 32]);
+  assert.equal((await look()).how, 'HIT');
+  // Rewritten in place (the same inode): a new entity, the new pixels, the old ETag no longer matches.
+  fs.writeFileSync(file, await solid(320, '#00f'));
+  const blue = await look({ 'if-none-match': red.etag });
+  assert.deepEqual([blue.status, blue.how, blue.rgb, blue.height], [200, 'MISS', [false, false, true], 20]);
+  // Replaced by another file (a rename over it).
+  fs.writeFileSync(path.join(root, 'next.tmp'), await solid(640, '#fff'));
+  fs.renameSync(path.join(root, 'next.tmp'), file);
+  const white = await look();
+  assert.deepEqual([white.how, white.rgb, white.height], ['MISS', [true, true, true], 10]);
+  assert.equal((await look()).how, 'HIT');
+  // A symlink to a file outside root: as missing, whatever was resolved before.
+  fs.rmSync(file);
+  fs.symlinkSync(path.join(outside, 'secret.jpg'), file);
+  const out = await look();
+  assert.equal(out.status, 404);
+  assert.ok(!out.body.includes(outside));
+  // A symlink to another image inside root: that image.
+  fs.rmSync(file);
+  fs.symlinkSync(path.join(root, 'other.jpg'), file);
+  const yellow = await look();
+  assert.deepEqual([yellow.how, yellow.rgb, yellow.height], ['MISS', [true, true, false], 21]);
+  fs.rmSync(file);
+  assert.equal((await look()).status, 404);
+});
+
+test('a cache file cut short, grown or removed behind the handler is converted again, never served as it is; the index follows', async (t) => {
+  const cacheDir = freshDir('cache');
+  const s = await serve({ cacheDir, widths: [128] });
+  t.after(s.close);
+  const url = `${s.url}/photo.jpg?w=128`;
+  const first = await get(url, { accept: 'image/webp' });
+  assert.equal(first.headers.get('x-image-cache'), 'MISS');
+  const [entry] = filesUnder(cacheDir);
+  const damage = [() => fs.truncateSync(entry.path, entry.size - 10), () => fs.appendFileSync(entry.path, 'trailing'), () => fs.rmSync(entry.path)];
+  for (const [i, spoil] of damage.entries()) {
+    spoil();
+    const res = await get(url, { accept: 'image/webp' });
+    assert.equal(res.headers.get('x-image-cache'), 'MISS', `damage ${i}`);
+    assert.ok(res.body.equals(first.body), `damage ${i}`);
+    assert.equal((await get(url, { accept: 'image/webp' })).headers.get('x-image-cache'), 'HIT');
+    assert.deepEqual(filesUnder(cacheDir).map((f) => f.size), [first.body.length]);
+  }
+  const st = s.handler.stats();
+  assert.deepEqual([st.conversions, st.cacheEntries, st.cacheBytes], [4, 1, first.body.length]);
 });
 
 test('nothing outside root is served: dot segments (encoded too), absolute paths, backslashes, NUL, symlinks out', async (t) => {
@@ -341,6 +449,12 @@ test('options are checked when the handler is made', () => {
   assert.throws(() => createImageHandler({ root: folders.root, limits: { timeoutMs: 5 } }), /timeoutMs is its own option/);
   assert.throws(() => createImageHandler({ root: folders.root, recipe: { version: 1, steps: [{ op: 'spin' }] } }), /op/);
   assert.throws(() => createImageHandler({ root: path.join(folders.root, 'photo.jpg') }), /folder/);
+  assert.throws(() => createImageHandler({ root: folders.root, qualities: [60, 'best'] }), /"best".*'auto'/);
+  assert.throws(() => createImageHandler({ root: folders.root, qualities: [] }), TypeError);
+  assert.throws(() => createImageHandler({ root: folders.root, target: 80 }), /add 'auto' to qualities/);
+  assert.throws(() => createImageHandler({ root: folders.root, qualities: ['auto'], target: 0 }), RangeError);
+  assert.throws(() => createImageHandler({ root: folders.root, presets: { p: { quality: 'max' } } }), /'auto'/);
+  assert.doesNotThrow(() => createImageHandler({ root: folders.root, presets: { p: { width: 64, quality: 'auto' } }, target: 60 }));
 });
 
 test('the recipe option applies to every image before the resize; it is part of the cache key', async (t) => {

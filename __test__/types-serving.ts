@@ -11,13 +11,16 @@ async function serving(): Promise<void> {
   const stats: HandlerStats = handler.stats();
   await handler.ready;
   const fromStorage = createImageHandler({ load: async (path) => (path === '/a.jpg' ? { data: Buffer.alloc(1), etag: 'v1' } : null), basePath: '/img' });
-  const custom = createImageHandler({ root: 'public', convert: async (job: ConvertJob) => Buffer.from(job.format) });
+  const custom = createImageHandler({ root: 'public', convert: async (job: ConvertJob) => Buffer.from(`${job.format} ${job.quality} ${job.target ?? ''}`) });
+  const perImage = createImageHandler({ root: 'public', qualities: [60, 'auto'], target: 80, presets: { hero: { width: 1280, quality: 'auto' } } });
   const chosen: 'jpeg' | 'png' | 'webp' | 'avif' | null = negotiate('image/avif', ['avif', 'webp']);
-  console.log(stats.conversions, fromStorage, custom, chosen);
+  console.log(stats.conversions, fromStorage, custom, perImage, chosen);
   // @ts-expect-error: root or load, not both
   createImageHandler({ root: 'public', load: () => null });
   // @ts-expect-error: gif cannot be served
   createImageHandler({ root: 'public', formats: ['gif'] });
+  // @ts-expect-error: 'auto' is the only word qualities take
+  createImageHandler({ root: 'public', qualities: [60, 'best'] });
   // @ts-expect-error: timeoutMs is its own option
   createImageHandler({ root: 'public', limits: { timeoutMs: 5 } });
 }

@@ -1,9 +1,13 @@
 'use strict';
 // The HTTP handler under load, side by side (docs/PERFORMANCE.md, "Serving"):
 //   npm install --prefix benches          # once: autocannon and sharp
-//   node benches/serve.js --fixtures <dir of sharp's benchmark images> [--seconds 20] [--connections 8]
+//   node benches/serve.js --fixtures <dir> [--seconds 20] [--connections 8]
+//   node benches/serve.js --fixtures <dir> --mode warm [--seconds 10] [--runs 5]
+//   node benches/serve.js --fixtures <dir> --mode soak [--minutes 5] [--sample 2] [--touch 3]
+// (<dir>: the folder of sharp's benchmark images.)
 //
-// 20 source photos × 3 widths × f=auto (a Chromium Accept header, so AVIF), over loopback:
+// 20 source photos × 3 widths × f=auto (a Chromium Accept header, so AVIF), over loopback.
+// --mode all (the default):
 //   cold   every one of the 60 URLs once, on an empty cache: conversion throughput
 //   warm   the same 60 URLs in turn for --seconds, all cached: the serving overhead
 // against the same handler with sharp doing the conversion (`convert` injected, every
@@ -12,6 +16,15 @@
 // own (peak RSS is that process's); autocannon runs in this one, on the same cores.
 // sharp converts at its AVIF default (effort 4) and, cold only, at effort 3 (libaom speed 6,
 // lazy-image's setting).
+// --mode warm: the lazy-image handler's cache hits against the static-file server only,
+//   both servers up at once and loaded in turn (--runs rounds of --seconds each, the order
+//   swapped every round): each round's ratio of requests/s and of the servers' CPU time per
+//   response (all threads, user + system), and their medians.
+// --mode soak: the lazy-image handler for --minutes, every minute 30 s of cache hits and
+//   then 30 s of the same load while a source file changes every --touch seconds (0: none;
+//   its three URLs miss once, are converted and hit again; the entries of its old version
+//   age out of an LRU bound of 8 MiB); the server's RSS (and V8 heap) sampled every --sample
+//   seconds; per-minute medians (all samples, and each half's), first minute against last.
 // With fewer than 20 fixture images, the 20 sources are distinct crops of the ones there.
 
 const fs = require('node:fs');
@@ -27,6 +40,8 @@ const WORK = path.join(ROOT, '.cache', 'bench-serve');
 const WIDTHS = [320, 640, 1280];
 const ACCEPT = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
 const SOURCES = 20;
+/** The soak's cache bound: room for the 60 live entries (about 4 MB) and some dead ones. */
+const SOAK_CACHE_BYTES = 8 * 2 ** 20;
 
 // ---------------------------------------------------------------- server processes
 
@@ -59,7 +74,7 @@ function serveChild(kind, root, cacheDir, mapFile) {
     };
   } else {
     const { createImageHandler } = require('../lib/http');
-    const options = { root, cacheDir, widths: WIDTHS, maxCacheBytes: 1 << 30 };
+    const options = { root, cacheDir, widths: WIDTHS, maxCacheBytes: kind === 'soak' ? SOAK_CACHE_BYTES : 1 << 30 };
     if (kind === 'sharp') options.convert = sharpConvert(require('sharp'));
     if (kind === 'sharp-effort3') options.convert = sharpConvert(require('sharp'), 3);
     listener = createImageHandler(options);
@@ -68,7 +83,11 @@ function serveChild(kind, root, cacheDir, mapFile) {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
   process.on('message', (m) => {
-    if (m === 'rss') process.send({ maxRssMb: peakRssMb() });
+    if (m === 'rss') process.send({ reply: m, maxRssMb: peakRssMb() });
+    if (m === 'now') {
+      const { rss, heapUsed, external } = process.memoryUsage();
+      process.send({ reply: m, rssMb: rss / 2 ** 20, heapMb: heapUsed / 2 ** 20, externalMb: external / 2 ** 20, cpu: process.cpuUsage(), stats: listener.stats?.() });
+    }
   });
 }
 
@@ -78,10 +97,22 @@ function startServer(kind, root, cacheDir, mapFile) {
   const child = fork(__filename, ['--child', kind, '--root', root, '--cache', cacheDir, '--map', mapFile ?? ''], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
+    // A question to the server process, answered by a message naming it.
+    const ask = (what) =>
+      new Promise((done) => {
+        const on = (m) => {
+          if (m.reply !== what) return;
+          child.off('message', on);
+          done(m);
+        };
+        child.on('message', on);
+        child.send(what);
+      });
     child.once('message', ({ port }) => {
       resolve({
         port,
-        rss: () => new Promise((done) => { child.once('message', (m) => done(m.maxRssMb)); child.send('rss'); }),
+        rss: () => ask('rss').then((m) => m.maxRssMb),
+        now: () => ask('now'),
         stop: () => new Promise((done) => { child.once('exit', done); child.kill('SIGTERM'); }),
       });
     });
@@ -156,17 +187,42 @@ function row(name, phase, r, rss) {
   };
 }
 
-async function main() {
-  const { values: args } = parseArgs({ options: { fixtures: { type: 'string' }, seconds: { type: 'string', default: '20' }, connections: { type: 'string', default: '8' } } });
-  if (!args.fixtures) throw new Error("--fixtures <dir> is required: the folder holding sharp's benchmark images");
-  const autocannon = require('autocannon');
-  const seconds = Number(args.seconds);
-  const connections = Number(args.connections);
-  const src = await sources(args.fixtures);
-  const urls = src.names.flatMap((n) => WIDTHS.map((w) => `/${n}?w=${w}&f=auto`));
-  console.log(`sources: ${src.note}; ${urls.length} URLs; ${connections} connections; warm runs ${seconds} s; ${os.cpus().length} cores, Node ${process.version}`);
+/** Every URL fetched until cached (a cold run may leave some unfinished). */
+async function fillCache(port, urls) {
+  for (const url of urls) await fetch(`http://127.0.0.1:${port}${url}`, { headers: { accept: ACCEPT } }).then((r) => r.arrayBuffer());
+}
+
+/** URL → the cache file the handler serves for it (found by its ETag), for the static server. */
+async function staticMap(port, urls, cacheDir) {
+  const map = {};
+  const names = fs.readdirSync(cacheDir);
+  for (const url of urls) {
+    const res = await fetch(`http://127.0.0.1:${port}${url}`, { headers: { accept: ACCEPT } });
+    const body = Buffer.from(await res.arrayBuffer());
+    const tag = res.headers.get('etag').replace(/"/g, '');
+    const file = names.find((f) => f.startsWith(tag));
+    map[url] = { file: path.join(cacheDir, file), size: body.length, type: res.headers.get('content-type') };
+  }
+  const mapFile = path.join(WORK, 'static-map.json');
+  fs.writeFileSync(mapFile, JSON.stringify(map));
+  return mapFile;
+}
+
+function markdown(rows) {
+  const cols = Object.keys(rows[0]);
+  console.log(`\n| ${cols.join(' | ')} |\n|${cols.map(() => ' --- ').join('|')}|`);
+  for (const r of rows) console.log(`| ${cols.map((c) => r[c]).join(' | ')} |`);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function allMode(autocannon, src, urls, { seconds, connections }) {
   const rows = [];
-  let map = null;
+  let mapFile = null;
   for (const kind of ['lazy-image', 'sharp', 'sharp-effort3']) {
     const cacheDir = path.join(WORK, `cache-${kind}`);
     fs.rmSync(cacheDir, { recursive: true, force: true });
@@ -178,33 +234,167 @@ async function main() {
       await server.stop();
       continue;
     }
-    // Every URL cached before the warm run, whatever the cold run left unfinished.
-    for (const url of urls) await fetch(`http://127.0.0.1:${server.port}${url}`, { headers: { accept: ACCEPT } }).then((r) => r.arrayBuffer());
+    await fillCache(server.port, urls);
     const warm = await cannon(autocannon, server.port, urls, { seconds, connections });
     rows.push(row(`handler + ${kind}`, 'warm', warm, await server.rss()));
-    if (kind === 'lazy-image') {
-      // The static server sends the same bytes: each URL's cache file, found by its ETag.
-      map = {};
-      for (const url of urls) {
-        const res = await fetch(`http://127.0.0.1:${server.port}${url}`, { headers: { accept: ACCEPT } });
-        const body = Buffer.from(await res.arrayBuffer());
-        const tag = res.headers.get('etag').replace(/"/g, '');
-        const file = fs.readdirSync(cacheDir).find((f) => f.startsWith(tag));
-        map[url] = { file: path.join(cacheDir, file), size: body.length, type: res.headers.get('content-type') };
-      }
-    }
+    // The static server sends the same bytes: the lazy-image run's cache files.
+    if (kind === 'lazy-image') mapFile = await staticMap(server.port, urls, cacheDir);
     await server.stop();
   }
-  const mapFile = path.join(WORK, 'static-map.json');
-  fs.writeFileSync(mapFile, JSON.stringify(map));
   const plain = await startServer('static', src.dir, '', mapFile);
   const warm = await cannon(autocannon, plain.port, urls, { seconds, connections });
   rows.push(row('static files (node:http + createReadStream)', 'warm', warm, await plain.rss()));
   await plain.stop();
   console.table(rows);
-  const cols = Object.keys(rows[0]);
-  console.log(`\n| ${cols.join(' | ')} |\n|${cols.map(() => ' --- ').join('|')}|`);
-  for (const r of rows) console.log(`| ${cols.map((c) => r[c]).join(' | ')} |`);
+  markdown(rows);
+}
+
+async function warmMode(autocannon, src, urls, { seconds, connections, runs }) {
+  const cacheDir = path.join(WORK, 'cache-lazy-image');
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+  const handler = await startServer('lazy-image', src.dir, cacheDir);
+  await cannon(autocannon, handler.port, urls, { amount: urls.length, connections });
+  await fillCache(handler.port, urls);
+  const plain = await startServer('static', src.dir, '', await staticMap(handler.port, urls, cacheDir));
+  // Both warmed up (JIT, connections) before the first measured round.
+  for (const s of [handler, plain]) await cannon(autocannon, s.port, urls, { seconds: 3, connections });
+  const rounds = [];
+  // Server CPU time (all its threads, user + system) per response, in µs.
+  const measured = async (s) => {
+    const before = (await s.now()).cpu;
+    const r = await cannon(autocannon, s.port, urls, { seconds, connections });
+    const after = (await s.now()).cpu;
+    r.cpuUs = (after.user - before.user + after.system - before.system) / Math.max(1, r.requests.total);
+    return r;
+  };
+  for (let i = 0; i < runs; i++) {
+    const result = {};
+    for (const [name, s] of i % 2 === 0 ? [['handler', handler], ['static', plain]] : [['static', plain], ['handler', handler]]) {
+      result[name] = await measured(s);
+    }
+    const h = result.handler;
+    const p = result.static;
+    rounds.push({
+      round: i + 1,
+      'handler req/s': Math.round(h.requests.average * 10) / 10,
+      'static req/s': Math.round(p.requests.average * 10) / 10,
+      ratio: Math.round((h.requests.average / p.requests.average) * 1000) / 1000,
+      'handler p50/p99 ms': `${h.latency.p50}/${h.latency.p99}`,
+      'static p50/p99 ms': `${p.latency.p50}/${p.latency.p99}`,
+      'handler CPU µs/req': Math.round(h.cpuUs),
+      'static CPU µs/req': Math.round(p.cpuUs),
+      'CPU ratio': Math.round((h.cpuUs / p.cpuUs) * 100) / 100,
+      errors: h.errors + h.non2xx + h.timeouts + p.errors + p.non2xx + p.timeouts,
+    });
+  }
+  const peak = [Math.round(await handler.rss()), Math.round(await plain.rss())];
+  await handler.stop();
+  await plain.stop();
+  console.table(rounds);
+  markdown(rounds);
+  const med = (col) => median(rounds.map((r) => r[col]));
+  console.log(
+    `\nmedian ratio ${med('ratio')} (handler ${med('handler req/s')} req/s, static ${med('static req/s')} req/s; ` +
+      `server CPU per response: handler ${med('handler CPU µs/req')} µs, static ${med('static CPU µs/req')} µs, median ratio ${med('CPU ratio')}); peak RSS handler ${peak[0]} MB, static ${peak[1]} MB`,
+  );
+}
+
+async function soakMode(autocannon, src, urls, { connections, minutes, sample, touch }) {
+  const cacheDir = path.join(WORK, 'cache-soak');
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+  const server = await startServer('soak', src.dir, cacheDir);
+  await cannon(autocannon, server.port, urls, { amount: urls.length, connections });
+  await fillCache(server.port, urls);
+  // Each sample is tagged with the minute and the half (hits or mixed) it was taken in.
+  const samples = [];
+  const now = { minute: 0, phase: 'hits' };
+  const sampler = setInterval(async () => {
+    const at = { ...now };
+    const { rssMb, heapMb, externalMb } = await server.now();
+    samples.push({ ...at, rssMb, heapMb, externalMb });
+  }, sample * 1000);
+  const totals = { requests: 0, errors: 0 };
+  let touched = 0;
+  for (let minute = 0; minute < minutes; minute++) {
+    Object.assign(now, { minute, phase: 'hits' });
+    const hits = await cannon(autocannon, server.port, urls, { seconds: 30, connections });
+    // The same load while sources change: each change makes its three URLs miss once.
+    Object.assign(now, { phase: 'mixed' });
+    const toucher = touch > 0 && setInterval(() => {
+      const file = path.join(src.dir, src.names[touched++ % src.names.length]);
+      const when = new Date();
+      fs.utimesSync(file, when, when);
+    }, touch * 1000);
+    const mixed = await cannon(autocannon, server.port, urls, { seconds: 30, connections });
+    clearInterval(toucher);
+    for (const r of [hits, mixed]) {
+      totals.requests += r.requests.total;
+      totals.errors += r.errors + r.non2xx + r.timeouts;
+    }
+  }
+  clearInterval(sampler);
+  const end = await server.now();
+  const peak = await server.rss();
+  await server.stop();
+  fs.writeFileSync(path.join(WORK, 'soak-samples.json'), JSON.stringify(samples));
+  const mb = (values) => Math.round(median(values) * 10) / 10;
+  const perMinute = [];
+  for (let m = 0; m < minutes; m++) {
+    const inMinute = samples.filter((x) => x.minute === m);
+    const rss = (phase) => inMinute.filter((x) => phase === undefined || x.phase === phase).map((x) => x.rssMb);
+    perMinute.push({
+      minute: m + 1,
+      samples: inMinute.length,
+      'median RSS MB': mb(rss()),
+      'hits half': mb(rss('hits')),
+      'mixed half': mb(rss('mixed')),
+      'max RSS MB': Math.round(Math.max(...rss()) * 10) / 10,
+      'median heap MB': mb(inMinute.map((x) => x.heapMb)),
+    });
+  }
+  console.table(perMinute);
+  markdown(perMinute);
+  const [first, last] = [perMinute[0], perMinute.at(-1)];
+  const versus = (col) => `${first[col]} → ${last[col]} MB (${Math.round((last[col] / first[col]) * 1000) / 1000}×)`;
+  const st = end.stats;
+  console.log(
+    `\nfirst → last minute: median RSS ${versus('median RSS MB')}; hits half ${versus('hits half')}; mixed half ${versus('mixed half')}; ` +
+      `heap ${versus('median heap MB')}; peak RSS ${Math.round(peak)} MB\n` +
+      `${totals.requests} requests, ${totals.errors} errors, ${touched} source changes, ${st.conversions} conversions, ${st.hits} hits, ` +
+      `cache ${st.cacheEntries} entries / ${Math.round(st.cacheBytes / 1024)} KiB (bound ${SOAK_CACHE_BYTES / 1024} KiB); samples in ${path.relative(ROOT, path.join(WORK, 'soak-samples.json'))}`,
+  );
+}
+
+async function main() {
+  const { values: args } = parseArgs({
+    options: {
+      fixtures: { type: 'string' },
+      mode: { type: 'string', default: 'all' },
+      seconds: { type: 'string' },
+      connections: { type: 'string', default: '8' },
+      runs: { type: 'string', default: '5' },
+      minutes: { type: 'string', default: '5' },
+      sample: { type: 'string', default: '2' },
+      touch: { type: 'string', default: '3' },
+    },
+  });
+  if (!args.fixtures) throw new Error("--fixtures <dir> is required: the folder holding sharp's benchmark images");
+  if (!['all', 'warm', 'soak'].includes(args.mode)) throw new Error('--mode is all, warm or soak');
+  const autocannon = require('autocannon');
+  const options = {
+    seconds: Number(args.seconds ?? (args.mode === 'warm' ? 10 : 20)),
+    connections: Number(args.connections),
+    runs: Number(args.runs),
+    minutes: Number(args.minutes),
+    sample: Number(args.sample),
+    touch: Number(args.touch),
+  };
+  const src = await sources(args.fixtures);
+  const urls = src.names.flatMap((n) => WIDTHS.map((w) => `/${n}?w=${w}&f=auto`));
+  console.log(`mode ${args.mode}; sources: ${src.note}; ${urls.length} URLs; ${options.connections} connections; ${os.cpus().length} cores, Node ${process.version}`);
+  if (args.mode === 'all') await allMode(autocannon, src, urls, options);
+  if (args.mode === 'warm') await warmMode(autocannon, src, urls, options);
+  if (args.mode === 'soak') await soakMode(autocannon, src, urls, options);
 }
 
 const childAt = process.argv.indexOf('--child');

@@ -71,25 +71,20 @@ class DiskCache {
   async get(key) {
     const entry = this.#index.get(key);
     if (!entry) return null;
-    let data;
-    try {
-      data = await fs.promises.readFile(entry.file);
-    } catch {
-      // Removed behind our back (another process evicted it, or a person cleaned up).
-      if (this.#index.get(key) === entry) {
-        this.#index.delete(key);
-        this.#bytes -= entry.size;
-      }
+    const data = await readExactly(entry.file, entry.size);
+    if (this.#index.get(key) !== entry) return data;
+    if (data === null) {
+      // Removed or replaced behind our back (another process evicted it, a person cleaned up).
+      this.#index.delete(key);
+      this.#bytes -= entry.size;
       return null;
     }
-    if (this.#index.get(key) === entry) {
-      this.#index.delete(key);
-      this.#index.set(key, entry);
-      const now = Date.now();
-      if (now - entry.touched > TOUCH_MS) {
-        entry.touched = now;
-        fs.promises.utimes(entry.file, now / 1000, now / 1000).catch(() => {});
-      }
+    this.#index.delete(key);
+    this.#index.set(key, entry);
+    const now = Date.now();
+    if (now - entry.touched > TOUCH_MS) {
+      entry.touched = now;
+      fs.promises.utimes(entry.file, now / 1000, now / 1000).catch(() => {});
     }
     return data;
   }
@@ -125,9 +120,30 @@ class DiskCache {
   }
 }
 
-/** The cache key of a request: a hash of everything that decides the output's bytes. */
-function cacheKey(parts) {
-  return crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+/**
+ * The bytes of `file` when it holds exactly `size` of them, else null. One open and one read
+ * (the size is the index's, so no fstat; one byte more tells a longer file); the close is not
+ * waited for.
+ */
+function readExactly(file, size) {
+  return new Promise((resolve) => {
+    fs.open(file, 'r', (err, fd) => {
+      if (err) {
+        resolve(null);
+        return;
+      }
+      const data = Buffer.allocUnsafe(size + 1);
+      fs.read(fd, data, 0, size + 1, 0, (readErr, n) => {
+        fs.close(fd, () => {});
+        resolve(readErr || n !== size ? null : data.subarray(0, size));
+      });
+    });
+  });
+}
+
+/** The cache key of a request: a hash of the text of everything that decides the output's bytes. */
+function cacheKey(text) {
+  return crypto.createHash('sha256').update(text).digest('hex');
 }
 
 /**

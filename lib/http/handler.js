@@ -8,6 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { ImageEngine, inspect, inspectFile } = require('../../index.js');
 const { stepsOfRecipe } = require('../recipe');
+const { DEFAULT_TARGET } = require('../output');
 const { allowLists, parseQuery } = require('./params');
 const { negotiate, fallbackFormat, MIME } = require('./negotiate');
 const { DiskCache, Coalescer, cacheKey } = require('./cache');
@@ -19,7 +20,7 @@ const CACHE_VERSION = 1;
 
 const OPTION_KEYS = Object.freeze([
   'root', 'load', 'basePath', 'widths', 'heights', 'qualities', 'formats', 'presets', 'cacheDir', 'maxCacheBytes',
-  'recipe', 'limits', 'timeoutMs', 'cacheControl', 'maxPending', 'convert',
+  'recipe', 'limits', 'timeoutMs', 'cacheControl', 'maxPending', 'convert', 'target',
 ]);
 
 /** Next.js' image optimizer caches for 4 hours by default (`minimumCacheTTL`). */
@@ -27,8 +28,9 @@ const DEFAULT_CACHE_CONTROL = 'public, max-age=14400, must-revalidate';
 
 /**
  * The default conversion: lazy-image. `job` is `{ source: { path } | { data }, width,
- * height, fit, format, quality, recipe, limits, timeoutMs }`; resolves to the encoded bytes.
- * A caller may pass its own `convert(job)` (the benchmark passes one backed by sharp).
+ * height, fit, format, quality, target, recipe, limits, timeoutMs }` (quality a number, or
+ * 'auto' with the SSIMULACRA2 `target`); resolves to the encoded bytes. A caller may pass
+ * its own `convert(job)` (the benchmark passes one backed by sharp).
  */
 function convertWithLazyImage(job) {
   const engine = job.source.path !== undefined ? ImageEngine.fromPath(job.source.path) : ImageEngine.from(job.source.data);
@@ -40,7 +42,7 @@ function convertWithLazyImage(job) {
     // Never enlarged: a width beyond the source's is served at the source's size.
     engine.resize({ width: job.width, height: job.height, fit: job.fit, withoutEnlargement: true });
   }
-  return engine.toBuffer(job.format, { quality: job.quality });
+  return engine.toBuffer(job.format, job.quality === 'auto' ? { quality: 'auto', target: job.target } : { quality: job.quality });
 }
 
 /** Header facts (`{ format, hasAlpha }`) of a source, from lazy-image's header probe. */
@@ -67,12 +69,15 @@ function checkOptions(options) {
     throw new TypeError("createImageHandler: basePath must be '' or a path like '/img' (no trailing slash)");
   }
   if (options.convert !== undefined && typeof options.convert !== 'function') throw new TypeError('createImageHandler: convert must be a function (job) → Promise<Buffer>');
+  const target = options.target ?? DEFAULT_TARGET;
+  if (typeof target !== 'number' || !(target >= 1 && target <= 100)) throw new RangeError('createImageHandler: target (the SSIMULACRA2 score q=auto aims at) must be a number from 1 to 100');
   const cacheControl = options.cacheControl ?? DEFAULT_CACHE_CONTROL;
   if (typeof cacheControl !== 'string' || /[\r\n]/.test(cacheControl)) throw new TypeError('createImageHandler: cacheControl must be a header value');
   return {
     basePath,
     cacheControl,
     limits: { ...limits },
+    target,
     timeoutMs: int('timeoutMs', options.timeoutMs, 20_000, 0),
     maxPending: int('maxPending', options.maxPending, Math.max(8, 4 * os.availableParallelism()), 1),
     maxCacheBytes: int('maxCacheBytes', options.maxCacheBytes, 256 * 1024 * 1024, 0),
@@ -90,6 +95,24 @@ function matchesETag(header, etag) {
   });
 }
 
+/**
+ * `fn(text)` remembered for up to `max` different texts (all forgotten at once when full);
+ * a throw is not remembered. For what every request computes again from a few values: its
+ * query, its Accept header, its cache key.
+ */
+function remembered(fn, max) {
+  const seen = new Map();
+  return (text) => {
+    let value = seen.get(text);
+    if (value === undefined) {
+      value = fn(text);
+      if (seen.size >= max) seen.clear();
+      seen.set(text, value);
+    }
+    return value;
+  };
+}
+
 /** `req.url` → its raw (still percent-encoded) path and its query, nothing normalised. */
 function splitUrl(url) {
   const at = url.indexOf('?');
@@ -99,6 +122,12 @@ function splitUrl(url) {
 function createImageHandler(options) {
   const config = checkOptions(options);
   const lists = allowLists(options);
+  if (options.target !== undefined && !lists.autoQuality && ![...lists.presets.values()].some((p) => p.quality === 'auto')) {
+    throw new TypeError("createImageHandler: target is the score q=auto aims at; add 'auto' to qualities (or give a preset quality: 'auto')");
+  }
+  const paramsOf = remembered((query) => Object.freeze(parseQuery(new URLSearchParams(query), lists)), 1024);
+  const formatOf = remembered((accept) => negotiate(accept, lists.formats), 256);
+  const keyOf = remembered(cacheKey, 4096);
   const resolve = options.root !== undefined ? rootResolver(options.root) : loaderResolver(options.load);
   const convert = options.convert ?? convertWithLazyImage;
   const cache = options.cacheDir === undefined ? null : new DiskCache(path.resolve(options.cacheDir), config.maxCacheBytes);
@@ -140,6 +169,7 @@ function createImageHandler(options) {
       fit: params.fit,
       format,
       quality: params.quality,
+      target: params.quality === 'auto' ? config.target : undefined,
       recipe: config.recipe,
       limits: config.limits,
       timeoutMs: config.timeoutMs,
@@ -171,13 +201,13 @@ function createImageHandler(options) {
         if (!rawPathWithBase.startsWith(config.basePath + '/')) throw new HttpError(404, 'LAZY_FILE_NOT_FOUND', 'no such image');
         rawPath = rawPathWithBase.slice(config.basePath.length);
       }
-      const params = parseQuery(new URLSearchParams(query), lists);
+      const params = paramsOf(query);
       if (cache) await cache.ready;
       const source = await resolve(rawPath, req);
       const accept = req.headers.accept;
       let format = params.format;
       if (format === 'auto') {
-        format = negotiate(accept, lists.formats);
+        format = formatOf(accept);
         if (format === null) {
           try {
             format = fallbackFormat(probe(source), accept);
@@ -187,7 +217,9 @@ function createImageHandler(options) {
           }
         }
       }
-      const key = cacheKey([CACHE_VERSION, source.identity, recipeText, limitsText, params.width ?? null, params.height ?? null, params.fit, params.quality, format]);
+      // q=auto's output depends on its target too; a number keeps the key it always had.
+      const quality = params.quality === 'auto' ? ['auto', config.target] : params.quality;
+      const key = keyOf(JSON.stringify([CACHE_VERSION, source.identity, recipeText, limitsText, params.width ?? null, params.height ?? null, params.fit, quality, format]));
       const headers = {
         'Content-Type': MIME[format],
         ETag: `"${key.slice(0, 40)}"`,

@@ -14,7 +14,10 @@ export interface ConvertJob {
   height?: number;
   fit: Fit;
   format: ServedFormat;
-  quality: number;
+  /** A number, or 'auto' (the engine's per-image quality search, aiming at `target`). */
+  quality: number | 'auto';
+  /** With quality 'auto': the SSIMULACRA2 score to reach. */
+  target?: number;
   recipe?: RecipeInput;
   limits: Pick<Limits, 'maxPixels' | 'maxBytes' | 'maxMemory'>;
   timeoutMs: number;
@@ -24,7 +27,8 @@ export interface HandlerPreset {
   width?: number;
   height?: number;
   fit?: Fit;
-  quality?: number;
+  /** A number, or 'auto' (each image's quality chosen against `target`). */
+  quality?: number | 'auto';
   /** `'auto'` (default) negotiates from Accept. */
   format?: ServedFormat | 'jpg' | 'auto';
 }
@@ -36,8 +40,14 @@ interface CommonHandlerOptions {
   widths?: readonly number[];
   /** The heights `h` may take; default the widths. */
   heights?: readonly number[];
-  /** The qualities `q` may take; default [75]. Without `q`, the one nearest 75. */
-  qualities?: readonly number[];
+  /**
+   * The qualities `q` may take; default [75]. Without `q`, the number nearest 75. 'auto' in
+   * the list allows `q=auto`: the engine's `quality: 'auto'`, each image's lowest quality
+   * whose output reaches `target` on SSIMULACRA2 (about four encodes per conversion).
+   */
+  qualities?: readonly (number | 'auto')[];
+  /** The SSIMULACRA2 score `q=auto` aims at; default 75 (the engine's). Needs 'auto' in qualities or a preset. */
+  target?: number;
   /** The formats `f=auto` chooses from, in order of preference; default ['avif', 'webp']. */
   formats?: readonly (ServedFormat | 'jpg')[];
   /** Named sizes for `?preset=name`; default the engine's presets (thumbnail, avatar, hero, social) with the format negotiated. */

@@ -1,6 +1,7 @@
 'use strict';
 // The query of an image request, checked against the handler's allow-lists and normalised:
-// `?w=640&q=75&f=auto` → { width: 640, height: undefined, fit: 'inside', quality: 75, format: 'auto' }.
+// `?w=640&q=75&f=auto` → { width: 640, height: undefined, fit: 'inside', quality: 75, format: 'auto' };
+// `q=auto` → quality 'auto' (the engine's per-image quality search), when `qualities` holds 'auto'.
 // Anything outside the lists is refused (400), so a client cannot make the cache hold every
 // width or quality; an unknown key is refused too, so a typo is not silently ignored.
 
@@ -51,7 +52,19 @@ function formatName(name, value) {
   return fmt;
 }
 
-/** The preset table: `{ name: { width, height, fit, quality, format } }`; format `'auto'` negotiates. */
+/**
+ * `qualities` → `{ qualities, auto }`: the numbers (sorted) and whether 'auto' (the engine's
+ * per-image quality against a SSIMULACRA2 target) is among them.
+ */
+function qualityList(list) {
+  if (!Array.isArray(list) || list.length === 0) throw new TypeError("createImageHandler: qualities must be a non-empty array of integers from 1 to 100 (and 'auto' to allow q=auto)");
+  const numbers = list.filter((q) => q !== 'auto');
+  const odd = numbers.find((q) => !Number.isInteger(q) || q < 1 || q > 100);
+  if (odd !== undefined) throw new RangeError(`createImageHandler: qualities holds ${shown(odd)}; each must be an integer from 1 to 100, or 'auto'`);
+  return { qualities: Object.freeze([...new Set(numbers)].sort((a, b) => a - b)), auto: numbers.length < list.length };
+}
+
+/** The preset table: `{ name: { width, height, fit, quality, format } }`; format `'auto'` negotiates, quality `'auto'` searches. */
 function presetTable(presets) {
   const source =
     presets === undefined
@@ -69,7 +82,9 @@ function presetTable(presets) {
       return p[key];
     };
     if (p.fit !== undefined && !FITS.includes(p.fit)) throw new RangeError(`createImageHandler: preset ${shown(name)}: fit must be one of ${FITS.join(', ')}`);
-    if (p.quality !== undefined && (!Number.isInteger(p.quality) || p.quality < 1 || p.quality > 100)) throw new RangeError(`createImageHandler: preset ${shown(name)}: quality must be an integer from 1 to 100`);
+    if (p.quality !== undefined && p.quality !== 'auto' && (!Number.isInteger(p.quality) || p.quality < 1 || p.quality > 100)) {
+      throw new RangeError(`createImageHandler: preset ${shown(name)}: quality must be an integer from 1 to 100, or 'auto'`);
+    }
     table.set(name, Object.freeze({
       width: side('width'),
       height: side('height'),
@@ -85,25 +100,28 @@ function presetTable(presets) {
 function allowLists(options) {
   const widths = sortedIntegers('widths', options.widths ?? DEFAULT_WIDTHS, 1, 32768);
   const heights = options.heights === undefined ? widths : sortedIntegers('heights', options.heights, 1, 32768);
-  const qualities = sortedIntegers('qualities', options.qualities ?? DEFAULT_QUALITIES, 1, 100);
+  const { qualities, auto } = qualityList(options.qualities ?? DEFAULT_QUALITIES);
   const formats = options.formats ?? DEFAULT_FORMATS;
   if (!Array.isArray(formats)) throw new TypeError('createImageHandler: formats must be an array like [\'avif\', \'webp\']');
   const negotiable = Object.freeze([...new Set(formats.map((f) => formatName('formats', f)))]);
-  // Without q, the quality closest to 75 (Next.js' default) of the allowed ones.
-  const defaultQuality = [...qualities].sort((a, b) => Math.abs(a - 75) - Math.abs(b - 75) || b - a)[0];
-  return { widths, heights, qualities, formats: negotiable, defaultQuality, presets: presetTable(options.presets) };
+  // Without q, the quality closest to 75 (Next.js' default) of the allowed ones; 'auto' if it is the only one.
+  const defaultQuality = qualities.length === 0 ? 'auto' : [...qualities].sort((a, b) => Math.abs(a - 75) - Math.abs(b - 75) || b - a)[0];
+  const qualityNames = Object.freeze(auto ? [...qualities, 'auto'] : qualities);
+  return { widths, heights, qualities, autoQuality: auto, qualityNames, formats: negotiable, defaultQuality, presets: presetTable(options.presets) };
 }
 
-function integerParam(key, raw, allowed, what) {
+/** A positive integer among `allowed`; `shownAllowed` is what the message lists (default `allowed`). */
+function integerParam(key, raw, allowed, what, shownAllowed = allowed) {
   if (!/^[1-9][0-9]{0,5}$/.test(raw)) throw bad(`${key} must be a positive integer, got ${shown(raw)}`);
   const n = Number(raw);
-  if (!allowed.includes(n)) throw outOfRange(`${key}=${n} is not one of the configured ${what}: ${allowed.join(', ')}`);
+  if (!allowed.includes(n)) throw outOfRange(`${key}=${n} is not one of the configured ${what}: ${shownAllowed.join(', ')}`);
   return n;
 }
 
 /**
  * The normalised parameters of a request's query (a URLSearchParams), or an HttpError(400).
- * Result: `{ width, height, fit, quality, format }`, format `'auto'` or an output format.
+ * Result: `{ width, height, fit, quality, format }`, quality a number or `'auto'`, format
+ * `'auto'` or an output format.
  */
 function parseQuery(search, lists) {
   const seen = new Map();
@@ -133,10 +151,12 @@ function parseQuery(search, lists) {
     if (seen.has('q')) {
       const q = seen.get('q');
       if (q === 'auto') {
-        // No perceptual quality search in the engine yet: refused rather than guessed.
-        throw outOfRange('q=auto is not supported yet (the engine has no perceptual quality search); use one of the configured qualities: ' + lists.qualities.join(', '));
+        // Each image's own quality: a search of several encodes, so only where it is allowed.
+        if (!lists.autoQuality) throw outOfRange(`q=auto is not allowed: the configured qualities are ${lists.qualities.join(', ')} (add 'auto' to qualities to allow it)`);
+        base.quality = 'auto';
+      } else {
+        base.quality = integerParam('q', q, lists.qualities, 'qualities', lists.qualityNames);
       }
-      base.quality = integerParam('q', q, lists.qualities, 'qualities');
     }
   }
   if (seen.has('f')) {
