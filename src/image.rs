@@ -40,6 +40,13 @@ impl Image {
         self.flatten([255, 255, 255])
     }
 
+    /// A copy of an RGBA canvas (a decoder's composed animation frame) with `channels`: 4
+    /// as it is, 3 without its alpha (the header said the animation is opaque).
+    pub fn from_canvas(width: u32, height: u32, rgba: &[u8], channels: u8) -> Image {
+        let data = if channels == 4 { rgba.to_vec() } else { rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect() };
+        Image::new(width, height, channels, data)
+    }
+
     /// Drops alpha by compositing onto `background`.
     pub fn flatten(self, background: [u8; 3]) -> Image {
         if !self.has_alpha() {

@@ -143,8 +143,8 @@ fn frames(bytes: &[u8], ctx: &DecodeContext, limit: Option<usize>, out: &mut dyn
         }
         let delay_ms = frame.delay as u32 * 10;
         let dispose = frame.dispose;
-        let data = if channels == 4 { screen.clone() } else { screen.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect() };
-        let image = FrameSink::new(width as u32, height as u32, channels, ctx).push_frame(Image::new(width as u32, height as u32, channels, data))?;
+        let (w, h) = (width as u32, height as u32);
+        let image = FrameSink::new(w, h, channels, ctx).push_frame(Image::from_canvas(w, h, &screen, channels))?;
         out(Frame { image, delay_ms })?;
         delivered += 1;
         match dispose {

@@ -144,8 +144,7 @@ fn frames(bytes: &[u8], ctx: &DecodeContext, channels: u8, limit: Option<usize>,
                 return Err(Error::corrupt(NAME, format!("frame {} cannot be decoded", delivered + 1)));
             }
             let rgba = std::slice::from_raw_parts(canvas, width as usize * height as usize * 4);
-            let data = if channels == 4 { rgba.to_vec() } else { rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect() };
-            let image = FrameSink::new(width, height, channels, ctx).push_frame(Image::new(width, height, channels, data))?;
+            let image = FrameSink::new(width, height, channels, ctx).push_frame(Image::from_canvas(width, height, rgba, channels))?;
             out(Frame { image, delay_ms: (timestamp - shown).max(0) as u32 })?;
             shown = timestamp;
             delivered += 1;
