@@ -132,7 +132,10 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     let single = branches.len() == 1;
     let (fused, rest) = if single { (plan.fused.as_ref(), plan.rest) } else { (None, &pipeline.ops[..]) };
     let frames = |b: &Branch| if animated && holds_animation(b) { found.stored.pages } else { 1 };
-    let costliest = branches.iter().map(|b| cost::estimate(&planning, &header, &plan, &b.options, frames(b))).max().unwrap_or(0);
+    let estimates = branches.iter().map(|b| cost::estimate(&planning, &header, &plan, &b.options, frames(b)));
+    // Still branches run one after another; an animation's encoders are all open at once,
+    // so their costs add up (counting the shared decoder's for each: on the safe side).
+    let costliest = if animated { estimates.sum() } else { estimates.max().unwrap_or(0) };
     let kept_copy = if single { 0 } else { plan.target.map_or(header.decoded_bytes(), |t| t.width as u64 * t.height as u64 * 4) };
     // Composite overlays are decoded when their operation first runs; a corrupt one fails
     // here, before the main image is decoded.
