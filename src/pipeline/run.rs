@@ -114,10 +114,10 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     // all that is decoded.
     let holds_animation = |b: &Branch| b.options.format.animates() && !b.placeholder;
     let animated = found.stored.pages > 1 && !pipeline.first_page_only && branches.iter().any(holds_animation);
+    let all_ops = || pipeline.ops.iter().chain(branches.iter().flat_map(|b| &b.ops));
     if animated {
         limits.check_frames(found.stored.pages, header.width, header.height)?;
-        let all_ops = pipeline.ops.iter().chain(branches.iter().flat_map(|b| &b.ops));
-        if let Some(reason) = all_ops.filter_map(Op::refused_per_frame).next() {
+        if let Some(reason) = all_ops().filter_map(Op::refused_per_frame).next() {
             let frames = found.stored.pages;
             return Err(Error::InvalidArgument(format!("the input is an animation of {frames} frames and {reason}; take its first frame with pages: 1, or leave the operation out")));
         }
@@ -139,8 +139,7 @@ fn run_unguarded(source: &Source, pipeline: &Pipeline, branches: &[Branch], dead
     let kept_copy = if single { 0 } else { plan.target.map_or(header.decoded_bytes(), |t| t.width as u64 * t.height as u64 * 4) };
     // Composite overlays are decoded when their operation first runs; a corrupt one fails
     // here, before the main image is decoded.
-    let all_ops = pipeline.ops.iter().chain(branches.iter().flat_map(|b| &b.ops));
-    let overlays = all_ops.map(Op::extra_bytes).sum::<Result<u64>>()?;
+    let overlays = all_ops().map(Op::extra_bytes).sum::<Result<u64>>()?;
     let memory_estimate = costliest + kept_copy + overlays;
     limits.check_memory(memory_estimate)?;
     let _reserved = gate.reserve(memory_estimate, deadline)?;
