@@ -36,6 +36,8 @@ async function corpus() {
   return wide.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size).slice(0, Number(args.limit));
 }
 
+/** CPU time of this process (every thread) since `since`, in ms. */
+const cpuMs = (since) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000; };
 const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 async function main() {
@@ -43,20 +45,24 @@ async function main() {
   console.log(`${photos.length} photos`);
   const rows = [];
   for (const format of args.formats.split(',')) {
-    const ours = { auto: [], fixed: Object.fromEntries(QUALITIES.map((q) => [q, []])), autoMs: [], fixedMs: [] };
+    const ours = { auto: [], fixed: Object.fromEntries(QUALITIES.map((q) => [q, []])), autoMs: [], fixedMs: [], autoCpuMs: [], fixedCpuMs: [] };
     const theirs = Object.fromEntries(QUALITIES.map((q) => [q, []]));
     for (const photo of photos) {
       const engine = ImageEngine.fromPath(photo).resize(1280);
       const reference = await engine.toBuffer('png');
-      let t = process.hrtime.bigint();
+      let [t, cpu] = [process.hrtime.bigint(), process.cpuUsage()];
       const [auto] = await ImageEngine.fromPath(photo).toOutputs([{ resize: 1280, format, quality: 'auto', target: TARGET }]);
       ours.autoMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+      ours.autoCpuMs.push(cpuMs(cpu));
       ours.auto.push({ bytes: auto.bytes, score: ssimulacra2(reference, auto.data), quality: auto.quality });
       const sharpReference = await sharp(photo).resize(1280).png().toBuffer();
       for (const q of QUALITIES) {
-        t = process.hrtime.bigint();
+        [t, cpu] = [process.hrtime.bigint(), process.cpuUsage()];
         const data = await engine.toBuffer(format, { quality: q });
-        if (q === QUALITIES.at(-1)) ours.fixedMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (q === QUALITIES.at(-1)) {
+          ours.fixedMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+          ours.fixedCpuMs.push(cpuMs(cpu));
+        }
         ours.fixed[q].push({ bytes: data.length, score: ssimulacra2(reference, data) });
         const s = await sharp(photo).resize(1280).toFormat(format, { quality: q }).toBuffer();
         theirs[q].push({ bytes: s.length, score: ssimulacra2(sharpReference, s) });
@@ -79,6 +85,8 @@ async function main() {
       ratioSharp: autoBytes / total(theirs[qSharp]),
       autoMs: median(ours.autoMs),
       fixedMs: median(ours.fixedMs),
+      autoCpuMs: median(ours.autoCpuMs),
+      fixedCpuMs: median(ours.fixedCpuMs),
       perImage: photos.map((p, i) => ({ photo: path.basename(p), auto: ours.auto[i].bytes, fixed: ours.fixed[qOurs][i].bytes, quality: ours.auto[i].quality })),
     });
   }

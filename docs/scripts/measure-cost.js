@@ -3,7 +3,9 @@
 // against what each job really costs: every case runs in a fresh process, which reports its
 // peak RSS (VmHWM) growth over the job beside the estimate, and the same job through sharp.
 //
-//   node docs/scripts/measure-cost.js [--megapixels 6] [--cases jpeg-webp,png-avif,...]
+//   node docs/scripts/measure-cost.js [--megapixels 6] [--cases jpeg-webp,png-avif,...] [--auto]
+//
+// `--auto` makes every output with `quality: 'auto'` (sharp's side: its default quality).
 //
 // Inputs are photo-like images made once with sharp into .cache/cost/.
 
@@ -46,7 +48,7 @@ async function makeInput(kind, megapixels) {
 }
 
 /** Runs in the child: one job, peak RSS growth over it. */
-async function child(engine, input, format, width) {
+async function child(engine, input, format, width, auto) {
   const hwm = () => Number(fs.readFileSync('/proc/self/status', 'utf8').match(/VmHWM:\s+(\d+) kB/)[1]) * 1024;
   let run;
   if (engine === 'sharp') {
@@ -57,7 +59,7 @@ async function child(engine, input, format, width) {
   } else {
     const lazy = require(ROOT);
     lazy.inspectFile(input);
-    run = () => { const e = lazy.ImageEngine.fromPath(input); if (width) e.resize(width); return e.toBufferWithMetrics(format).then((r) => r.metrics); };
+    run = () => { const e = lazy.ImageEngine.fromPath(input); if (width) e.resize(width); return e.toBufferWithMetrics(format, auto ? { quality: 'auto' } : {}).then((r) => r.metrics); };
   }
   const before = hwm();
   const metrics = await run();
@@ -65,18 +67,19 @@ async function child(engine, input, format, width) {
 }
 
 async function main() {
-  if (process.argv[2] === '--child') return child(...process.argv.slice(3, 6), Number(process.argv[6]) || 0);
+  if (process.argv[2] === '--child') return child(...process.argv.slice(3, 6), Number(process.argv[6]) || 0, process.argv[7] === 'auto');
   const megapixels = Number(option('megapixels', '6'));
   const wanted = option('cases', '');
+  const auto = process.argv.includes('--auto');
   const rows = [];
   for (const kind of Object.keys(INPUTS)) {
     const input = await makeInput(kind, megapixels);
     for (const format of OUTPUTS) {
       for (const width of [0, 800]) {
-        const name = `${kind}-${format}${width ? '-800w' : ''}`;
-        if (wanted && !wanted.split(',').includes(`${kind}-${format}`) && !wanted.split(',').includes(name)) continue;
+        const name = `${kind}-${format}${width ? '-800w' : ''}${auto ? '-auto' : ''}`;
+        if (wanted && !wanted.split(',').some((c) => c === `${kind}-${format}` || name.startsWith(c))) continue;
         const measure = (engine) => {
-          const r = spawnSync(process.execPath, [__filename, '--child', engine, input, format, String(width)], { encoding: 'utf8' });
+          const r = spawnSync(process.execPath, [__filename, '--child', engine, input, format, String(width), auto ? 'auto' : 'fixed'], { encoding: 'utf8' });
           if (r.status !== 0) throw new Error(`${name} (${engine}): ${r.stderr}`);
           return JSON.parse(r.stdout);
         };

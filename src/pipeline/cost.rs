@@ -45,6 +45,12 @@ fn encoder_bytes_per_pixel(options: &EncodeOptions, animated: bool) -> f64 {
 /// about 0.07 and a GIF up to 1.
 const ANIMATION_OUTPUT_PER_PIXEL: f64 = 1.0;
 
+/// `quality: 'auto'` (`quality.rs`) besides its two encoders in flight, per output pixel:
+/// the reference's pyramid (nine float planes at each scale, 48 bytes a pixel in all), and
+/// for each of the two probes in flight a copy of the frame, its decode and the distorted
+/// side's float planes of the comparison.
+const AUTO_QUALITY_PER_PIXEL: f64 = 200.0;
+
 /// The estimated peak of one job, in bytes; `frames` above 1 for an animated output.
 pub fn estimate(pipeline: &Pipeline, header: &Header, plan: &DecodePlan, options: &EncodeOptions, frames: u32) -> u64 {
     let animated = frames > 1;
@@ -63,6 +69,9 @@ pub fn estimate(pipeline: &Pipeline, header: &Header, plan: &DecodePlan, options
     }
     let pixels = size.0 as f64 * size.1 as f64;
     let mut encoder = (pixels * encoder_bytes_per_pixel(options, animated)) as u64;
+    if options.target.is_some() {
+        encoder = 2 * encoder + (pixels * AUTO_QUALITY_PER_PIXEL) as u64;
+    }
     if animated {
         encoder += (frames as f64 * pixels * ANIMATION_OUTPUT_PER_PIXEL) as u64;
     }
@@ -96,5 +105,17 @@ mod tests {
         let progressive = header(6000, 4000, 6000 * 4000 * 3);
         let with_coefficients = estimate(&small, &progressive, &super::super::plan::plan(&small, &progressive), &jpeg, 1);
         assert_eq!(with_coefficients - shrunk, 6000 * 4000 * 3, "the coefficients count whatever the target");
+    }
+
+    #[test]
+    fn auto_quality_reserves_a_second_encoder_and_its_search() {
+        let h = header(1280, 720, 0);
+        let p = Pipeline::default();
+        let plan = super::super::plan::plan(&p, &h);
+        let fixed = EncodeOptions::new(Format::Webp);
+        let auto = EncodeOptions { target: Some(75.0), ..fixed.clone() };
+        let pixels = 1280.0 * 720.0;
+        let extra = estimate(&p, &h, &plan, &auto, 1) - estimate(&p, &h, &plan, &fixed, 1);
+        assert_eq!(extra, (pixels * 9.0) as u64 + (pixels * AUTO_QUALITY_PER_PIXEL) as u64);
     }
 }
