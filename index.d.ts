@@ -71,7 +71,7 @@ export type ResizeOptions = ResizeSize & ResizeFitOptions;
 export interface OutputOptions {
   /**
    * 1–100 (defaults: JPEG 85, WebP 80, AVIF 60; ignored by PNG), or `'auto'`: the lowest
-   * quality (30–95, steps of 5) whose output scores at least `target` on SSIMULACRA2.
+   * quality (1–100) whose output scores at least `target` on SSIMULACRA2.
    */
   quality?: number | 'auto';
   /** With `quality: 'auto'`: the SSIMULACRA2 score to reach (default 75, "high quality"). */

@@ -49,7 +49,7 @@ const ANIMATION_OUTPUT_PER_PIXEL: f64 = 1.0;
 /// the reference's pyramid (nine float planes at each scale, 48 bytes a pixel in all), and
 /// for each of the two probes in flight a copy of the frame, its decode and the distorted
 /// side's float planes of the comparison.
-const AUTO_QUALITY_PER_PIXEL: f64 = 200.0;
+const AUTO_QUALITY_PER_PIXEL: f64 = 210.0;
 
 /// The estimated peak of one job, in bytes; `frames` above 1 for an animated output.
 pub fn estimate(pipeline: &Pipeline, header: &Header, plan: &DecodePlan, options: &EncodeOptions, frames: u32) -> u64 {
