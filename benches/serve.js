@@ -4,6 +4,7 @@
 //   node benches/serve.js --fixtures <dir> [--seconds 20] [--connections 8]
 //   node benches/serve.js --fixtures <dir> --mode warm [--seconds 10] [--runs 5]
 //   node benches/serve.js --fixtures <dir> --mode soak [--minutes 5] [--sample 2] [--touch 3]
+//        [--server-env NAME=VALUE ...]
 // (<dir>: the folder of sharp's benchmark images.)
 //
 // 20 source photos × 3 widths × f=auto (a Chromium Accept header, so AVIF), over loopback.
@@ -23,8 +24,12 @@
 // --mode soak: the lazy-image handler for --minutes, every minute 30 s of cache hits and
 //   then 30 s of the same load while a source file changes every --touch seconds (0: none;
 //   its three URLs miss once, are converted and hit again; the entries of its old version
-//   age out of an LRU bound of 8 MiB); the server's RSS (and V8 heap) sampled every --sample
-//   seconds; per-minute medians (all samples, and each half's), first minute against last.
+//   age out of an LRU bound of 8 MiB); the server's RSS sampled every --sample seconds with
+//   its parts (anonymous and file-backed pages, private dirty, from /proc/<pid>/smaps_rollup;
+//   of the anonymous pages, glibc's main heap and its other arenas, from /proc/<pid>/smaps;
+//   V8's heap, external and array buffers; the thread count); per-minute medians (RSS over all
+//   samples and each half's, each part's), first minute against last. --server-env sets
+//   variables in the server's environment only (e.g. an allocator's tunables or LD_PRELOAD).
 // With fewer than 20 fixture images, the 20 sources are distinct crops of the ones there.
 
 const fs = require('node:fs');
@@ -44,6 +49,44 @@ const SOURCES = 20;
 const SOAK_CACHE_BYTES = 8 * 2 ** 20;
 
 // ---------------------------------------------------------------- server processes
+
+/** glibc's malloc arenas other than the main one live in heaps of this size, aligned to it. */
+const ARENA_HEAP = 64 * 2 ** 20;
+
+/**
+ * This process's resident memory by kind, in MB, from /proc (empty elsewhere): `anonMb` the
+ * anonymous pages (malloc's heaps and mmaps, V8's heap, thread stacks), `fileMb` the resident
+ * pages of mapped files (node, the addon, shared libraries), `dirtyMb` the private dirty
+ * pages; of the anonymous pages, `mainHeapMb` those of the brk heap (glibc's main arena: the
+ * JavaScript thread's allocations, among them Buffers' memory) and `arenasMb` those of the
+ * mappings that start on a 64 MiB boundary (glibc's other arenas: the worker threads'
+ * allocations, conversions among them); `threads` the process's threads.
+ */
+function mappings() {
+  try {
+    const rollup = fs.readFileSync('/proc/self/smaps_rollup', 'utf8');
+    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)[1]);
+    const threads = Number(/^Threads:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
+    const rss = kb('Rss');
+    const anon = kb('Anonymous');
+    let [mainHeap, arenas, kind] = [0, 0, null];
+    for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const mapping = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (mapping) {
+        const arena = mapping[2] === '' && Number.parseInt(mapping[1], 16) % ARENA_HEAP === 0;
+        kind = mapping[2] === '[heap]' ? 'main' : arena ? 'arena' : null;
+        continue;
+      }
+      const pages = kind && /^Anonymous:\s+(\d+) kB/.exec(line);
+      if (pages && kind === 'main') mainHeap += Number(pages[1]);
+      if (pages && kind === 'arena') arenas += Number(pages[1]);
+    }
+    const mb = (kib) => kib / 1024;
+    return { smapsRssMb: mb(rss), anonMb: mb(anon), fileMb: mb(rss - anon), dirtyMb: mb(kb('Private_Dirty')), mainHeapMb: mb(mainHeap), arenasMb: mb(arenas), threads };
+  } catch {
+    return {};
+  }
+}
 
 /** The handler's conversion done by sharp; `effort` for AVIF (sharp's default 4 is libaom speed 5, lazy-image uses speed 6). */
 function sharpConvert(sharp, effort) {
@@ -85,16 +128,26 @@ function serveChild(kind, root, cacheDir, mapFile) {
   process.on('message', (m) => {
     if (m === 'rss') process.send({ reply: m, maxRssMb: peakRssMb() });
     if (m === 'now') {
-      const { rss, heapUsed, external } = process.memoryUsage();
-      process.send({ reply: m, rssMb: rss / 2 ** 20, heapMb: heapUsed / 2 ** 20, externalMb: external / 2 ** 20, cpu: process.cpuUsage(), stats: listener.stats?.() });
+      const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+      const mb = (bytes) => bytes / 2 ** 20;
+      process.send({
+        reply: m,
+        memory: { rssMb: mb(rss), heapTotalMb: mb(heapTotal), heapMb: mb(heapUsed), externalMb: mb(external), arrayBuffersMb: mb(arrayBuffers), ...mappings() },
+        cpu: process.cpuUsage(),
+        stats: listener.stats?.(),
+      });
     }
   });
 }
 
 // ---------------------------------------------------------------- the driver
 
-function startServer(kind, root, cacheDir, mapFile) {
-  const child = fork(__filename, ['--child', kind, '--root', root, '--cache', cacheDir, '--map', mapFile ?? ''], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** `env`: variables added to the server process's environment only (not this one's). */
+function startServer(kind, root, cacheDir, mapFile, env = {}) {
+  const child = fork(__filename, ['--child', kind, '--root', root, '--cache', cacheDir, '--map', mapFile ?? ''], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     // A question to the server process, answered by a message naming it.
@@ -299,19 +352,20 @@ async function warmMode(autocannon, src, urls, { seconds, connections, runs }) {
   );
 }
 
-async function soakMode(autocannon, src, urls, { connections, minutes, sample, touch }) {
+async function soakMode(autocannon, src, urls, { connections, minutes, sample, touch, serverEnv }) {
   const cacheDir = path.join(WORK, 'cache-soak');
   fs.rmSync(cacheDir, { recursive: true, force: true });
-  const server = await startServer('soak', src.dir, cacheDir);
-  await cannon(autocannon, server.port, urls, { amount: urls.length, connections });
+  const server = await startServer('soak', src.dir, cacheDir, null, serverEnv);
+  // The cold fill's time: what an allocator setting costs the conversions.
+  const cold = await cannon(autocannon, server.port, urls, { amount: urls.length, connections });
   await fillCache(server.port, urls);
   // Each sample is tagged with the minute and the half (hits or mixed) it was taken in.
   const samples = [];
   const now = { minute: 0, phase: 'hits' };
   const sampler = setInterval(async () => {
     const at = { ...now };
-    const { rssMb, heapMb, externalMb } = await server.now();
-    samples.push({ ...at, rssMb, heapMb, externalMb });
+    const { memory } = await server.now();
+    samples.push({ ...at, time: Date.now(), ...memory });
   }, sample * 1000);
   const totals = { requests: 0, errors: 0 };
   let touched = 0;
@@ -342,6 +396,8 @@ async function soakMode(autocannon, src, urls, { connections, minutes, sample, t
   for (let m = 0; m < minutes; m++) {
     const inMinute = samples.filter((x) => x.minute === m);
     const rss = (phase) => inMinute.filter((x) => phase === undefined || x.phase === phase).map((x) => x.rssMb);
+    // The medians of RSS's parts (each part's own median: they need not add up exactly).
+    const part = (key) => (inMinute.some((x) => x[key] !== undefined) ? mb(inMinute.map((x) => x[key])) : '-');
     perMinute.push({
       minute: m + 1,
       samples: inMinute.length,
@@ -349,7 +405,16 @@ async function soakMode(autocannon, src, urls, { connections, minutes, sample, t
       'hits half': mb(rss('hits')),
       'mixed half': mb(rss('mixed')),
       'max RSS MB': Math.round(Math.max(...rss()) * 10) / 10,
-      'median heap MB': mb(inMinute.map((x) => x.heapMb)),
+      'anon MB': part('anonMb'),
+      'main heap MB': part('mainHeapMb'),
+      'arenas MB': part('arenasMb'),
+      'file MB': part('fileMb'),
+      'private dirty MB': part('dirtyMb'),
+      'heap used MB': part('heapMb'),
+      'heap total MB': part('heapTotalMb'),
+      'external MB': part('externalMb'),
+      'array buffers MB': part('arrayBuffersMb'),
+      threads: part('threads'),
     });
   }
   console.table(perMinute);
@@ -359,8 +424,11 @@ async function soakMode(autocannon, src, urls, { connections, minutes, sample, t
   const st = end.stats;
   console.log(
     `\nfirst → last minute: median RSS ${versus('median RSS MB')}; hits half ${versus('hits half')}; mixed half ${versus('mixed half')}; ` +
-      `heap ${versus('median heap MB')}; peak RSS ${Math.round(peak)} MB\n` +
-      `${totals.requests} requests, ${totals.errors} errors, ${touched} source changes, ${st.conversions} conversions, ${st.hits} hits, ` +
+      `anonymous ${versus('anon MB')} (main heap ${versus('main heap MB')}, other arenas ${versus('arenas MB')}); ` +
+      `file-backed ${versus('file MB')}; heap used ${versus('heap used MB')}; heap total ${versus('heap total MB')}; ` +
+      `external ${versus('external MB')}; threads ${first.threads} → ${last.threads}; peak RSS ${Math.round(peak)} MB` +
+      `${Object.keys(serverEnv).length ? ` (server environment: ${Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}\n` +
+      `cold fill of ${urls.length} URLs ${Math.round(cold.duration * 10) / 10} s; ${totals.requests} requests, ${totals.errors} errors, ${touched} source changes, ${st.conversions} conversions, ${st.hits} hits, ` +
       `cache ${st.cacheEntries} entries / ${Math.round(st.cacheBytes / 1024)} KiB (bound ${SOAK_CACHE_BYTES / 1024} KiB); samples in ${path.relative(ROOT, path.join(WORK, 'soak-samples.json'))}`,
   );
 }
@@ -376,6 +444,7 @@ async function main() {
       minutes: { type: 'string', default: '5' },
       sample: { type: 'string', default: '2' },
       touch: { type: 'string', default: '3' },
+      'server-env': { type: 'string', multiple: true, default: [] },
     },
   });
   if (!args.fixtures) throw new Error("--fixtures <dir> is required: the folder holding sharp's benchmark images");
@@ -388,6 +457,15 @@ async function main() {
     minutes: Number(args.minutes),
     sample: Number(args.sample),
     touch: Number(args.touch),
+    // NAME=VALUE, repeatable: the server process's environment only (an allocator preloaded
+    // or tuned there does not change the load generator in this process).
+    serverEnv: Object.fromEntries(
+      args['server-env'].map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new Error(`--server-env takes NAME=VALUE, not ${pair}`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    ),
   };
   const src = await sources(args.fixtures);
   const urls = src.names.flatMap((n) => WIDTHS.map((w) => `/${n}?w=${w}&f=auto`));
