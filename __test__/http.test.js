@@ -234,7 +234,8 @@ test('a source changed after it was served is converted again, never served stal
 
 test('a cache file cut short, grown or removed behind the handler is converted again, never served as it is; the index follows', async (t) => {
   const cacheDir = freshDir('cache');
-  const s = await serve({ cacheDir, widths: [128] });
+  // Entries read from disk on every hit: none kept in memory.
+  const s = await serve({ cacheDir, widths: [128], memoryCacheBytes: 0 });
   t.after(s.close);
   const url = `${s.url}/photo.jpg?w=128`;
   const first = await get(url, { accept: 'image/webp' });
@@ -251,6 +252,28 @@ test('a cache file cut short, grown or removed behind the handler is converted a
   }
   const st = s.handler.stats();
   assert.deepEqual([st.conversions, st.cacheEntries, st.cacheBytes], [4, 1, first.body.length]);
+});
+
+test('the most recently used entries are served from memory, up to memoryCacheBytes, with the bytes written', async (t) => {
+  const cacheDir = freshDir('cache');
+  const s = await serve({ cacheDir, widths: [64, 128] });
+  t.after(s.close);
+  const small = await get(`${s.url}/photo.jpg?w=64`, { accept: 'image/webp' });
+  const [entry] = filesUnder(cacheDir);
+  fs.rmSync(entry.path);
+  // Kept in memory since it was written: a hit that reads nothing, with the same bytes.
+  const hit = await get(`${s.url}/photo.jpg?w=64`, { accept: 'image/webp' });
+  assert.equal(hit.headers.get('x-image-cache'), 'HIT');
+  assert.ok(hit.body.equals(small.body));
+  // A bound smaller than one entry keeps none: the removed file is a miss, converted again.
+  const tightDir = freshDir('cache');
+  const tight = await serve({ cacheDir: tightDir, widths: [64], memoryCacheBytes: small.body.length - 1 });
+  t.after(tight.close);
+  await get(`${tight.url}/photo.jpg?w=64`, { accept: 'image/webp' });
+  fs.rmSync(filesUnder(tightDir)[0].path);
+  const again = await get(`${tight.url}/photo.jpg?w=64`, { accept: 'image/webp' });
+  assert.equal(again.headers.get('x-image-cache'), 'MISS');
+  assert.ok(again.body.equals(small.body));
 });
 
 test('nothing outside root is served: dot segments (encoded too), absolute paths, backslashes, NUL, symlinks out', async (t) => {

@@ -6,7 +6,7 @@ import { createWorker, createQueue, addImageJob, imageJob, runImageJob, type Ima
 import { recipe } from '..';
 
 async function serving(): Promise<void> {
-  const handler: ImageHandler = createImageHandler({ root: 'public', widths: [320, 640], qualities: [60, 75], formats: ['avif', 'webp'], cacheDir: '.cache/img', maxCacheBytes: 1 << 28, recipe: recipe().autoOrient(), limits: { maxPixels: 50_000_000 }, timeoutMs: 10_000, presets: { card: { width: 320, height: 200, fit: 'cover' } } });
+  const handler: ImageHandler = createImageHandler({ root: 'public', widths: [320, 640], qualities: [60, 75], formats: ['avif', 'webp'], cacheDir: '.cache/img', maxCacheBytes: 1 << 28, memoryCacheBytes: 1 << 24, recipe: recipe().autoOrient(), limits: { maxPixels: 50_000_000 }, timeoutMs: 10_000, presets: { card: { width: 320, height: 200, fit: 'cover' } } });
   http.createServer(handler).listen(0);
   const stats: HandlerStats = handler.stats();
   await handler.ready;
@@ -15,6 +15,8 @@ async function serving(): Promise<void> {
   const perImage = createImageHandler({ root: 'public', qualities: [60, 'auto'], target: 80, presets: { hero: { width: 1280, quality: 'auto' } } });
   const chosen: 'jpeg' | 'png' | 'webp' | 'avif' | null = negotiate('image/avif', ['avif', 'webp']);
   console.log(stats.conversions, fromStorage, custom, perImage, chosen);
+  // @ts-expect-error: memoryCacheBytes is a number of bytes
+  createImageHandler({ root: 'public', memoryCacheBytes: '16MB' });
   // @ts-expect-error: root or load, not both
   createImageHandler({ root: 'public', load: () => null });
   // @ts-expect-error: gif cannot be served

@@ -4,10 +4,16 @@
 //! JPEG faulted its coefficient buffer (55 MB for an 18 MP 4:4:4 photo) in again page by
 //! page, which libjpeg then zeroed once more: about a quarter of such a job. libjpeg takes
 //! its large blocks from `take` and returns them with `give` (see `codecs::jpeg`), so the
-//! next job reuses them; when the last running job ends, the pool is emptied.
+//! next job reuses them; when the last running job ends, the pool is emptied and the heap
+//! trimmed.
+//!
+//! A long-running server also meets glibc's dynamic thresholds: after large blocks are freed,
+//! glibc raises its trim threshold (up to 64 MiB) and never shrinks the top of a thread's
+//! arena below it, so each of the arenas the worker and codec threads use can keep tens of
+//! MB that `malloc_trim` does not reach. `fix_thresholds` sets them once, for servers.
 
 use std::alloc::{alloc, dealloc, Layout};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// Blocks smaller than this go straight back to the allocator, which reuses them itself.
@@ -49,12 +55,28 @@ pub struct Busy<'a>(&'a Pool);
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        // Pooled blocks sit below later allocations, where glibc's own trimming of an
-        // arena's top does not reach them once freed.
-        if self.0.running.fetch_sub(1, Ordering::SeqCst) == 1 && self.0.clear() {
-            release();
+        if self.0.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            // Pooled blocks sit below later allocations, where glibc's own trimming of an
+            // arena's top does not reach them once freed: trim at once after freeing them.
+            // Otherwise at most once a second (a trim walks every arena).
+            let freed = self.0.clear();
+            let now = now_ms();
+            let last = LAST_TRIM_MS.load(Ordering::Relaxed);
+            if freed || now.saturating_sub(last) >= 1000 {
+                LAST_TRIM_MS.store(now, Ordering::Relaxed);
+                release();
+            }
         }
     }
+}
+
+/// When `Busy` last trimmed the heap, in `now_ms`.
+static LAST_TRIM_MS: AtomicU64 = AtomicU64::new(0);
+
+/// Milliseconds on a monotonic clock.
+fn now_ms() -> u64 {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    EPOCH.get_or_init(std::time::Instant::now).elapsed().as_millis() as u64
 }
 
 struct Pool {
@@ -157,6 +179,26 @@ pub fn release() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// Fixes glibc's trim threshold at 1 MiB and its mmap threshold at 4 MiB, once, unless the
+/// environment already tunes malloc (`GLIBC_TUNABLES`, `MALLOC_*_`): the whole process's
+/// allocator changes, so only a server asks for it (`createImageHandler`). True when set.
+pub fn fix_thresholds() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let tuned = std::env::vars_os().any(|(k, _)| {
+            let k = k.to_string_lossy();
+            k == "GLIBC_TUNABLES" || (k.starts_with("MALLOC_") && k.ends_with('_'))
+        });
+        if tuned {
+            return false;
+        }
+        // SAFETY: mallopt only changes malloc's parameters; it is thread-safe.
+        unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 20) == 1 && libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20) == 1 }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    false
 }
 
 #[cfg(test)]

@@ -5,6 +5,10 @@
 // size is bounded by `maxBytes`: the least recently used files are removed first. The index
 // is rebuilt from the folder at start (oldest modification time first; a hit refreshes it).
 //
+// The bytes of the most recently used entries are also kept in memory, up to `maxHotBytes`,
+// so a hit on them neither reads nor allocates (a read per hit was garbage for V8 to collect,
+// and held memory that rose over hours of hits).
+//
 // Identical requests that miss together share one conversion (`coalesce`).
 
 const fs = require('node:fs');
@@ -17,16 +21,20 @@ const TEMP = /^\.[0-9a-f]{64}\.[a-z]+\.\d+\.[0-9a-f]+\.tmp$/;
 const TOUCH_MS = 60_000;
 
 class DiskCache {
-  /** key → { file, size, format, touched }; Map order is least recently used first. */
+  /** key → { file, size, format, touched, data? }; Map order is least recently used first. */
   #index = new Map();
   #bytes = 0;
+  /** Bytes of the entries whose `data` is kept. */
+  #hotBytes = 0;
   #dir;
   #maxBytes;
+  #maxHotBytes;
   ready;
 
-  constructor(dir, maxBytes) {
+  constructor(dir, maxBytes, maxHotBytes = 0) {
     this.#dir = dir;
     this.#maxBytes = maxBytes;
+    this.#maxHotBytes = maxHotBytes;
     this.ready = this.#load();
   }
 
@@ -61,23 +69,44 @@ class DiskCache {
 
   #add(key, entry) {
     const old = this.#index.get(key);
-    if (old) this.#bytes -= old.size;
-    this.#index.delete(key);
+    if (old) this.#remove(key, old);
     this.#index.set(key, entry);
     this.#bytes += entry.size;
+  }
+
+  #remove(key, entry) {
+    this.#index.delete(key);
+    this.#bytes -= entry.size;
+    if (entry.data !== undefined) this.#hotBytes -= entry.size;
+  }
+
+  /** Keeps `data` with `entry`, dropping the least recently used kept bytes over the bound. */
+  #keep(entry, data) {
+    if (data.length > this.#maxHotBytes) return;
+    entry.data = data;
+    this.#hotBytes += data.length;
+    for (const e of this.#index.values()) {
+      if (this.#hotBytes <= this.#maxHotBytes) break;
+      if (e.data === undefined || e === entry) continue;
+      e.data = undefined;
+      this.#hotBytes -= e.size;
+    }
   }
 
   /** The cached bytes for `key`, or null; a hit makes the entry the most recently used. */
   async get(key) {
     const entry = this.#index.get(key);
     if (!entry) return null;
-    const data = await readExactly(entry.file, entry.size);
-    if (this.#index.get(key) !== entry) return data;
-    if (data === null) {
-      // Removed or replaced behind our back (another process evicted it, a person cleaned up).
-      this.#index.delete(key);
-      this.#bytes -= entry.size;
-      return null;
+    let data = entry.data;
+    if (data === undefined) {
+      data = await readExactly(entry.file, entry.size);
+      if (this.#index.get(key) !== entry) return data;
+      if (data === null) {
+        // Removed or replaced behind our back (another process evicted it, a person cleaned up).
+        this.#remove(key, entry);
+        return null;
+      }
+      this.#keep(entry, data);
     }
     this.#index.delete(key);
     this.#index.set(key, entry);
@@ -102,7 +131,9 @@ class DiskCache {
       await fs.promises.unlink(tmp).catch(() => {});
       throw err;
     }
-    this.#add(key, { file, size: data.length, format, touched: Date.now() });
+    const entry = { file, size: data.length, format, touched: Date.now() };
+    this.#add(key, entry);
+    this.#keep(entry, data);
     await this.#evict(key);
     return true;
   }
@@ -112,8 +143,7 @@ class DiskCache {
     for (const [key, entry] of this.#index) {
       if (this.#bytes <= this.#maxBytes) break;
       if (key === keep) continue;
-      this.#index.delete(key);
-      this.#bytes -= entry.size;
+      this.#remove(key, entry);
       removals.push(fs.promises.unlink(entry.file).catch(() => {}));
     }
     await Promise.all(removals);

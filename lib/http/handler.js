@@ -7,6 +7,7 @@
 const os = require('node:os');
 const path = require('node:path');
 const { ImageEngine, inspect, inspectFile } = require('../../index.js');
+const native = require('../../native.js');
 const { stepsOfRecipe } = require('../recipe');
 const { DEFAULT_TARGET } = require('../output');
 const { allowLists, parseQuery } = require('./params');
@@ -19,7 +20,7 @@ const { HttpError, describeError } = require('./errors');
 const CACHE_VERSION = 1;
 
 const OPTION_KEYS = Object.freeze([
-  'root', 'load', 'basePath', 'widths', 'heights', 'qualities', 'formats', 'presets', 'cacheDir', 'maxCacheBytes',
+  'root', 'load', 'basePath', 'widths', 'heights', 'qualities', 'formats', 'presets', 'cacheDir', 'maxCacheBytes', 'memoryCacheBytes',
   'recipe', 'limits', 'timeoutMs', 'cacheControl', 'maxPending', 'convert', 'target',
 ]);
 
@@ -81,6 +82,7 @@ function checkOptions(options) {
     timeoutMs: int('timeoutMs', options.timeoutMs, 20_000, 0),
     maxPending: int('maxPending', options.maxPending, Math.max(8, 4 * os.availableParallelism()), 1),
     maxCacheBytes: int('maxCacheBytes', options.maxCacheBytes, 256 * 1024 * 1024, 0),
+    memoryCacheBytes: int('memoryCacheBytes', options.memoryCacheBytes, 16 * 1024 * 1024, 0),
     // Checked now (a bad recipe fails at start, not on the first request), kept as JSON.
     recipe: options.recipe === undefined ? undefined : { version: 1, steps: stepsOfRecipe(options.recipe).map((s) => ({ ...s })) },
   };
@@ -130,7 +132,9 @@ function createImageHandler(options) {
   const keyOf = remembered(cacheKey, 4096);
   const resolve = options.root !== undefined ? rootResolver(options.root) : loaderResolver(options.load);
   const convert = options.convert ?? convertWithLazyImage;
-  const cache = options.cacheDir === undefined ? null : new DiskCache(path.resolve(options.cacheDir), config.maxCacheBytes);
+  const cache = options.cacheDir === undefined ? null : new DiskCache(path.resolve(options.cacheDir), config.maxCacheBytes, config.memoryCacheBytes);
+  // A server frees what its conversions allocated; glibc's dynamic thresholds would keep it.
+  native.fixHeapThresholds();
   // A cache folder that cannot be made is reported on the first request, not as an unhandled rejection.
   cache?.ready.catch(() => {});
   const inFlight = new Coalescer();

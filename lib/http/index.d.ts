@@ -56,6 +56,8 @@ interface CommonHandlerOptions {
   cacheDir?: string;
   /** Bound of the disk cache in bytes (least recently used removed first); default 256 MiB. */
   maxCacheBytes?: number;
+  /** Bytes of the most recently used cache entries also kept in memory, so their hits read nothing (default 16 MiB; 0: none). */
+  memoryCacheBytes?: number;
   /** Operations applied to every image before the request's resize. */
   recipe?: RecipeInput;
   /** Input limits on top of the strict policy. */

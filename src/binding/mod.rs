@@ -140,6 +140,13 @@ pub struct JobCounters {
     pub decodes: f64,
 }
 
+/// Fixes the C allocator's trim and mmap thresholds for a long-running server
+/// (`heap::fix_thresholds`); false when the environment already tunes them.
+#[napi]
+pub fn fix_heap_thresholds() -> bool {
+    crate::heap::fix_thresholds()
+}
+
 /// What the process's image queue holds right now.
 #[napi]
 pub fn counters() -> JobCounters {
