@@ -181,7 +181,7 @@ pub fn release() {
     }
 }
 
-/// Fixes glibc's trim threshold at 1 MiB and its mmap threshold at 4 MiB, once, unless the
+/// Fixes glibc's trim threshold at 1 MiB and its mmap threshold at 4 MiB (again: the same), unless the
 /// environment already tunes malloc (`GLIBC_TUNABLES`, `MALLOC_*_`): the whole process's
 /// allocator changes, so only a server asks for it (`createImageHandler`). True when set.
 pub fn fix_thresholds() -> bool {

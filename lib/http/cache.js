@@ -7,7 +7,7 @@
 //
 // The bytes of the most recently used entries are also kept in memory, up to `maxHotBytes`,
 // so a hit on them neither reads nor allocates (a read per hit was garbage for V8 to collect,
-// and held memory that rose over hours of hits).
+// and raised the process's memory over a long run of hits).
 //
 // Identical requests that miss together share one conversion (`coalesce`).
 
@@ -82,7 +82,8 @@ class DiskCache {
 
   /** Keeps `data` with `entry`, dropping the least recently used kept bytes over the bound. */
   #keep(entry, data) {
-    if (data.length > this.#maxHotBytes) return;
+    // Already kept (two hits read it at once), or larger than the whole bound.
+    if (entry.data !== undefined || data.length > this.#maxHotBytes) return;
     entry.data = data;
     this.#hotBytes += data.length;
     for (const e of this.#index.values()) {
