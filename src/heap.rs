@@ -181,9 +181,10 @@ pub fn release() {
     }
 }
 
-/// Fixes glibc's trim threshold at 1 MiB and its mmap threshold at 4 MiB (again: the same), unless the
-/// environment already tunes malloc (`GLIBC_TUNABLES`, `MALLOC_*_`): the whole process's
-/// allocator changes, so only a server asks for it (`createImageHandler`). True when set.
+/// Fixes glibc's trim threshold at 1 MiB and its mmap threshold at 4 MiB (calling it again
+/// sets the same), unless the environment already tunes malloc (`GLIBC_TUNABLES`, `MALLOC_*_`):
+/// the whole process's allocator changes, so only a server asks for it (`createImageHandler`).
+/// True when set.
 pub fn fix_thresholds() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
