@@ -74,7 +74,8 @@ async function main() {
   const rows = [];
   for (const kind of Object.keys(INPUTS)) {
     const input = await makeInput(kind, megapixels);
-    for (const format of OUTPUTS) {
+    // PNG has no quality to choose.
+    for (const format of OUTPUTS.filter((f) => !auto || f !== 'png')) {
       for (const width of [0, 800]) {
         const name = `${kind}-${format}${width ? '-800w' : ''}${auto ? '-auto' : ''}`;
         if (wanted && !wanted.split(',').some((c) => c === `${kind}-${format}` || name.startsWith(c))) continue;
