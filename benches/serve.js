@@ -489,7 +489,9 @@ function soakReport(recorded) {
     ['other arenas', 'arenasMb', rest, "the worker threads' malloc: conversions' leftovers and their outputs (the memory cache's bytes among them)"],
     ['file-backed', 'fileMb', rest, 'the mapped code'],
     ['V8 heap total', 'heapTotalMb', rest, 'the young generation: --max-semi-space-size'],
-    ['V8 heap used', 'heapMb', rest, 'live JS objects'],
+    ['V8 heap used', 'heapMb', rest, 'live JS objects + the young generation\'s garbage'],
+    // Over all the minute's samples: the one taken nearest after a GC.
+    ["V8 heap used, the minute's least (all samples)", 'heapMb', null, 'live JS objects (what a GC leaves)', (values) => Math.min(...values)],
     ['external', 'externalMb', rest, 'the memory cache + dropped outputs until a major GC'],
     ['external − memory cache', 'droppedMb', rest, "V8's next major GC (external memory's growth is one of its triggers)"],
     ['arenas − external', 'arenasBeyondMb', rest, "conversions' leftovers: the addon trims the heap after its last running job"],
@@ -497,10 +499,10 @@ function soakReport(recorded) {
     ['disk cache', 'diskCacheMb', rest, `maxCacheBytes (${SOAK_CACHE_BYTES / 2 ** 20} MiB)`],
   ].filter(([, key]) => samples.some((x) => x[key] !== undefined));
   const lateCol = `slope, minutes ${half + 1}–${minutes}, MB/min`;
-  const trend = parts.map(([name, key, filter, bound]) => {
+  const trend = parts.map(([name, key, filter, bound, of = median]) => {
     const medians = perMinute.map((_, m) => {
       const values = samples.filter((x) => x.minute === m && (filter === null || filter(x))).map((x) => x[key]);
-      return values.length ? median(values) : undefined;
+      return values.length ? of(values) : undefined;
     });
     const fit = (from, to) => round(slope(medians.slice(from, to).flatMap((y, i) => (y === undefined ? [] : [{ x: from + i, y }]))), 100);
     const perMin = fit(half, minutes);
