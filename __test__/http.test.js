@@ -265,6 +265,8 @@ test('the most recently used entries are served from memory, up to memoryCacheBy
   const hit = await get(`${s.url}/photo.jpg?w=64`, { accept: 'image/webp' });
   assert.equal(hit.headers.get('x-image-cache'), 'HIT');
   assert.ok(hit.body.equals(small.body));
+  const large = await get(`${s.url}/photo.jpg?w=128`, { accept: 'image/webp' });
+  assert.deepEqual([s.handler.stats().memoryEntries, s.handler.stats().memoryBytes], [2, small.body.length + large.body.length]);
   // A bound smaller than one entry keeps none: the removed file is a miss, converted again.
   const tightDir = freshDir('cache');
   const tight = await serve({ cacheDir: tightDir, widths: [64], memoryCacheBytes: small.body.length - 1 });
@@ -274,6 +276,7 @@ test('the most recently used entries are served from memory, up to memoryCacheBy
   const again = await get(`${tight.url}/photo.jpg?w=64`, { accept: 'image/webp' });
   assert.equal(again.headers.get('x-image-cache'), 'MISS');
   assert.ok(again.body.equals(small.body));
+  assert.deepEqual([tight.handler.stats().memoryEntries, tight.handler.stats().memoryBytes, tight.handler.stats().cacheEntries], [0, 0, 1]);
 });
 
 test('nothing outside root is served: dot segments (encoded too), absolute paths, backslashes, NUL, symlinks out', async (t) => {
@@ -387,6 +390,10 @@ test('the disk cache stays within maxCacheBytes, evicts the least recently used,
     assert.equal((await get(`${s.url}/photo.jpg?w=100`, { accept: 'image/webp' })).headers.get('x-image-cache'), 'HIT');
     const total = filesUnder(cacheDir).reduce((sum, f) => sum + f.size, 0);
     assert.ok(total <= maxCacheBytes, `${total} bytes in the cache after w=${w}`);
+    // Every entry was written by this handler and the memory bound is larger than the disk's:
+    // all are kept in memory, and an evicted one has dropped its bytes.
+    const st = s.handler.stats();
+    assert.deepEqual([st.memoryEntries, st.memoryBytes], [st.cacheEntries, total], `after w=${w}`);
   }
   assert.ok([...sizes.values()].reduce((a, b) => a + b) > 2 * maxCacheBytes, 'the widths together exceed the bound');
   const cached = filesUnder(cacheDir);
@@ -402,10 +409,12 @@ test('the disk cache stays within maxCacheBytes, evicts the least recently used,
   const entries = filesUnder(cacheDir);
   assert.equal(again.handler.stats().cacheEntries, entries.length);
   assert.equal(again.handler.stats().cacheBytes, entries.reduce((sum, f) => sum + f.size, 0));
+  assert.deepEqual([again.handler.stats().memoryEntries, again.handler.stats().memoryBytes], [0, 0], 'nothing read yet');
   const hit = await get(`${again.url}/photo.jpg?w=320`, { accept: 'image/webp' });
   assert.equal(hit.headers.get('x-image-cache'), 'HIT');
   assert.deepEqual(hit.body, last.body);
   assert.equal(again.handler.stats().conversions, 0);
+  assert.deepEqual([again.handler.stats().memoryEntries, again.handler.stats().memoryBytes], [1, hit.body.length], 'kept once read');
   // A smaller bound at start trims the folder.
   const small = createImageHandler({ root: folders.root, cacheDir, widths, maxCacheBytes: 8_000 });
   await small.ready;

@@ -4,7 +4,8 @@
 //   node benches/serve.js --fixtures <dir> [--seconds 20] [--connections 8]
 //   node benches/serve.js --fixtures <dir> --mode warm [--seconds 10] [--runs 5]
 //   node benches/serve.js --fixtures <dir> --mode soak [--minutes 5] [--sample 2] [--touch 3]
-//        [--server-env NAME=VALUE ...]
+//        [--server-env NAME=VALUE ...] [--memory-cache <MiB>]
+//   node benches/serve.js --samples .cache/bench-serve/soak-samples.json   # a soak's tables again
 // (<dir>: the folder of sharp's benchmark images.)
 //
 // 20 source photos × 3 widths × f=auto (a Chromium Accept header, so AVIF), over loopback.
@@ -27,9 +28,17 @@
 //   age out of an LRU bound of 8 MiB); the server's RSS sampled every --sample seconds with
 //   its parts (anonymous and file-backed pages, private dirty, from /proc/<pid>/smaps_rollup;
 //   of the anonymous pages, glibc's main heap and its other arenas, from /proc/<pid>/smaps;
-//   V8's heap, external and array buffers; the thread count); per-minute medians (RSS over all
-//   samples and each half's, each part's), first minute against last. --server-env sets
-//   variables in the server's environment only (e.g. an allocator's tunables or LD_PRELOAD).
+//   V8's heap, external and array buffers; the thread count) and what the handler holds (its
+//   disk cache's bytes, and of them those kept in memory: handler.stats()); per-minute
+//   medians (RSS over all samples and each half's, each part's); then each part at rest (the
+//   hits halves' samples with no conversion pending): the medians of minute 1, minute 2 and
+//   the last minute, the least-squares slopes of the minutes' medians over the first and the
+//   second half of the run in MB/min (under 0.1: flat), the second half's range, and what
+//   bounds the part (the memory cache: memoryCacheBytes and the disk bound; the dropped
+//   outputs in external memory: V8's next major GC; the young generation: its semi-space
+//   size). A slope that stays above 0.1 MB/min over longer runs is a leak to look for.
+//   --server-env sets variables in the server's environment only (e.g. an allocator's
+//   tunables or LD_PRELOAD); --memory-cache sets the handler's memoryCacheBytes, in MiB.
 // With fewer than 20 fixture images, the 20 sources are distinct crops of the ones there.
 
 const fs = require('node:fs');
@@ -100,7 +109,7 @@ function sharpConvert(sharp, effort) {
   };
 }
 
-function serveChild(kind, root, cacheDir, mapFile) {
+function serveChild(kind, root, cacheDir, mapFile, memoryCacheBytes) {
   let listener;
   if (kind === 'static') {
     // URL → cached file, made by the parent from the lazy-image cache.
@@ -118,6 +127,7 @@ function serveChild(kind, root, cacheDir, mapFile) {
   } else {
     const { createImageHandler } = require('../lib/http');
     const options = { root, cacheDir, widths: WIDTHS, maxCacheBytes: kind === 'soak' ? SOAK_CACHE_BYTES : 1 << 30 };
+    if (memoryCacheBytes !== undefined) options.memoryCacheBytes = memoryCacheBytes;
     if (kind === 'sharp') options.convert = sharpConvert(require('sharp'));
     if (kind === 'sharp-effort3') options.convert = sharpConvert(require('sharp'), 3);
     listener = createImageHandler(options);
@@ -142,9 +152,13 @@ function serveChild(kind, root, cacheDir, mapFile) {
 
 // ---------------------------------------------------------------- the driver
 
-/** `env`: variables added to the server process's environment only (not this one's). */
-function startServer(kind, root, cacheDir, mapFile, env = {}) {
-  const child = fork(__filename, ['--child', kind, '--root', root, '--cache', cacheDir, '--map', mapFile ?? ''], {
+/**
+ * `env`: variables added to the server process's environment only (not this one's);
+ * `memoryCacheBytes`: the handler's option (its default when undefined).
+ */
+function startServer(kind, root, cacheDir, mapFile, env = {}, memoryCacheBytes = undefined) {
+  const memory = memoryCacheBytes === undefined ? [] : ['--memory', String(memoryCacheBytes)];
+  const child = fork(__filename, ['--child', kind, '--root', root, '--cache', cacheDir, '--map', mapFile ?? '', ...memory], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
   });
@@ -352,10 +366,10 @@ async function warmMode(autocannon, src, urls, { seconds, connections, runs }) {
   );
 }
 
-async function soakMode(autocannon, src, urls, { connections, minutes, sample, touch, serverEnv }) {
+async function soakMode(autocannon, src, urls, { connections, minutes, sample, touch, serverEnv, memoryCacheBytes }) {
   const cacheDir = path.join(WORK, 'cache-soak');
   fs.rmSync(cacheDir, { recursive: true, force: true });
-  const server = await startServer('soak', src.dir, cacheDir, null, serverEnv);
+  const server = await startServer('soak', src.dir, cacheDir, null, serverEnv, memoryCacheBytes);
   // The cold fill's time: what an allocator setting costs the conversions.
   const cold = await cannon(autocannon, server.port, urls, { amount: urls.length, connections });
   await fillCache(server.port, urls);
@@ -364,8 +378,9 @@ async function soakMode(autocannon, src, urls, { connections, minutes, sample, t
   const now = { minute: 0, phase: 'hits' };
   const sampler = setInterval(async () => {
     const at = { ...now };
-    const { memory } = await server.now();
-    samples.push({ ...at, time: Date.now(), ...memory });
+    const { memory, stats } = await server.now();
+    // What the handler holds: its disk cache, and of it the bytes kept in memory.
+    samples.push({ ...at, time: Date.now(), ...memory, diskCacheMb: stats.cacheBytes / 2 ** 20, memoryCacheMb: stats.memoryBytes / 2 ** 20, conversions: stats.conversions, pending: stats.pending });
   }, sample * 1000);
   const totals = { requests: 0, errors: 0 };
   let touched = 0;
@@ -390,7 +405,45 @@ async function soakMode(autocannon, src, urls, { connections, minutes, sample, t
   const end = await server.now();
   const peak = await server.rss();
   await server.stop();
-  fs.writeFileSync(path.join(WORK, 'soak-samples.json'), JSON.stringify(samples));
+  const samplesFile = path.join(WORK, 'soak-samples.json');
+  fs.writeFileSync(samplesFile, JSON.stringify(samples));
+  soakReport(samples);
+  const st = end.stats;
+  console.log(
+    `peak RSS ${Math.round(peak)} MB` +
+      `${Object.keys(serverEnv).length ? ` (server environment: ${Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}; ` +
+      `cold fill of ${urls.length} URLs ${Math.round(cold.duration * 10) / 10} s; ${totals.requests} requests, ${totals.errors} errors, ${touched} source changes, ${st.conversions} conversions, ${st.hits} hits, ` +
+      `cache ${st.cacheEntries} entries / ${Math.round(st.cacheBytes / 1024)} KiB (bound ${SOAK_CACHE_BYTES / 1024} KiB), ` +
+      `${st.memoryEntries} of them / ${Math.round(st.memoryBytes / 1024)} KiB in memory (bound ${memoryCacheBytes === undefined ? 'the default' : `${memoryCacheBytes / 1024} KiB`}); ` +
+      `samples in ${path.relative(ROOT, samplesFile)} (reprinted by --samples <file>)`,
+  );
+}
+
+/** The least-squares slope of `y` against `x`. */
+function slope(points) {
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  const sxx = points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  return sxx === 0 ? 0 : points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) / sxx;
+}
+
+/** Below this last-half slope, in MB per minute (6 MB an hour), a part counts as flat. */
+const FLAT_MB_PER_MIN = 0.1;
+
+/**
+ * The per-minute medians of RSS and its parts, then each part's trend at rest: the medians
+ * of minute 1, minute 2 and the last minute, the least-squares slopes of the minutes'
+ * medians over the run's first and second half, the second half's range, and what bounds
+ * the part.
+ */
+function soakReport(recorded) {
+  // Two differences worth a row: external memory beyond the memory cache (outputs dropped
+  // from the cache, freed at V8's next major GC, and responses in flight), and the arenas
+  // beyond external memory (the outputs are allocated by the conversion threads, so both the
+  // cache's bytes and the dropped ones are arena memory).
+  const samples = recorded.map((x) => (x.memoryCacheMb === undefined ? x : { ...x, droppedMb: x.externalMb - x.memoryCacheMb, arenasBeyondMb: x.arenasMb - x.externalMb }));
+  const minutes = Math.max(...samples.map((x) => x.minute)) + 1;
   const mb = (values) => Math.round(median(values) * 10) / 10;
   const perMinute = [];
   for (let m = 0; m < minutes; m++) {
@@ -414,22 +467,71 @@ async function soakMode(autocannon, src, urls, { connections, minutes, sample, t
       'heap total MB': part('heapTotalMb'),
       'external MB': part('externalMb'),
       'array buffers MB': part('arrayBuffersMb'),
+      'memory cache MB': part('memoryCacheMb'),
+      'disk cache MB': part('diskCacheMb'),
       threads: part('threads'),
     });
   }
   console.table(perMinute);
   markdown(perMinute);
-  const [first, last] = [perMinute[0], perMinute.at(-1)];
-  const versus = (col) => `${first[col]} → ${last[col]} MB (${Math.round((last[col] / first[col]) * 1000) / 1000}×)`;
-  const st = end.stats;
+  // Each part's trend at rest: the samples of the hits halves taken with no conversion
+  // pending (a sample may otherwise land on a conversion's working memory, and a minute's
+  // median then depends on how many did). The slopes are least-squares fits of the minutes'
+  // medians (robust to the odd sample), over the first and the second half of the run.
+  const half = Math.floor(minutes / 2);
+  const rest = (x) => x.phase === 'hits' && !(x.pending > 0);
+  const round = (v, d = 10) => Math.round(v * d) / d;
+  const parts = [
+    ['RSS, all samples', 'rssMb', null, 'the sum of the parts below, and conversions in flight'],
+    ['RSS', 'rssMb', rest, 'the sum of the parts below'],
+    ['anonymous', 'anonMb', rest, 'V8 heap + malloc (external memory is malloc)'],
+    ['main heap (brk)', 'mainHeapMb', rest, "the JS thread's malloc"],
+    ['other arenas', 'arenasMb', rest, "the worker threads' malloc: conversions' leftovers and their outputs (the memory cache's bytes among them)"],
+    ['file-backed', 'fileMb', rest, 'the mapped code'],
+    ['V8 heap total', 'heapTotalMb', rest, 'the young generation: --max-semi-space-size'],
+    ['V8 heap used', 'heapMb', rest, 'live JS objects + the young generation\'s garbage'],
+    // Over all the minute's samples: the one taken nearest after a GC.
+    ["V8 heap used, the minute's least (all samples)", 'heapMb', null, 'live JS objects (what a GC leaves)', (values) => Math.min(...values)],
+    ['external', 'externalMb', rest, 'the memory cache + dropped outputs until a major GC'],
+    ['external − memory cache', 'droppedMb', rest, "V8's next major GC (external memory's growth is one of its triggers)"],
+    ['arenas − external', 'arenasBeyondMb', rest, "conversions' leftovers: the addon trims the heap after its last running job"],
+    ['memory cache', 'memoryCacheMb', rest, `memoryCacheBytes, and the disk bound (${SOAK_CACHE_BYTES / 2 ** 20} MiB): an evicted entry drops its bytes`],
+    ['disk cache', 'diskCacheMb', rest, `maxCacheBytes (${SOAK_CACHE_BYTES / 2 ** 20} MiB)`],
+  ].filter(([, key]) => samples.some((x) => x[key] !== undefined));
+  const lateCol = `slope, minutes ${half + 1}–${minutes}, MB/min`;
+  const trend = parts.map(([name, key, filter, bound, of = median]) => {
+    const medians = perMinute.map((_, m) => {
+      const values = samples.filter((x) => x.minute === m && (filter === null || filter(x))).map((x) => x[key]);
+      return values.length ? of(values) : undefined;
+    });
+    const fit = (from, to) => round(slope(medians.slice(from, to).flatMap((y, i) => (y === undefined ? [] : [{ x: from + i, y }]))), 100);
+    const perMin = fit(half, minutes);
+    const shown = (m) => (medians[m] === undefined ? '-' : round(medians[m]));
+    const lateMedians = medians.slice(half).filter((y) => y !== undefined);
+    return {
+      part: name,
+      'minute 1': shown(0),
+      'minute 2': shown(Math.min(1, minutes - 1)),
+      [`minute ${minutes}`]: shown(minutes - 1),
+      [`slope, minutes 1–${half}, MB/min`]: fit(0, half),
+      [lateCol]: perMin,
+      [`range, minutes ${half + 1}–${minutes}`]: `${round(Math.min(...lateMedians))}–${round(Math.max(...lateMedians))}`,
+      trend: Math.abs(perMin) < FLAT_MB_PER_MIN ? 'flat' : perMin > 0 ? 'growing' : 'falling',
+      'bounded by': bound,
+    };
+  });
+  console.log(`\nAt rest (the hits halves' samples with no conversion pending; the first row: all samples): the medians of minute 1, 2 and ${minutes}, and the slopes of the minutes' medians (flat: under ${FLAT_MB_PER_MIN} MB/min):`);
+  console.table(trend);
+  markdown(trend);
+  const [all, still] = trend;
+  const ratio = (t, from) => `${t[from]} → ${t[`minute ${minutes}`]} MB (${round(t[`minute ${minutes}`] / t[from], 1000)}×)`;
+  const growing = trend.slice(1).filter((t) => t.trend === 'growing');
   console.log(
-    `\nfirst → last minute: median RSS ${versus('median RSS MB')}; hits half ${versus('hits half')}; mixed half ${versus('mixed half')}; ` +
-      `anonymous ${versus('anon MB')} (main heap ${versus('main heap MB')}, other arenas ${versus('arenas MB')}); ` +
-      `file-backed ${versus('file MB')}; heap used ${versus('heap used MB')}; heap total ${versus('heap total MB')}; ` +
-      `external ${versus('external MB')}; threads ${first.threads} → ${last.threads}; peak RSS ${Math.round(peak)} MB` +
-      `${Object.keys(serverEnv).length ? ` (server environment: ${Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}\n` +
-      `cold fill of ${urls.length} URLs ${Math.round(cold.duration * 10) / 10} s; ${totals.requests} requests, ${totals.errors} errors, ${touched} source changes, ${st.conversions} conversions, ${st.hits} hits, ` +
-      `cache ${st.cacheEntries} entries / ${Math.round(st.cacheBytes / 1024)} KiB (bound ${SOAK_CACHE_BYTES / 1024} KiB); samples in ${path.relative(ROOT, path.join(WORK, 'soak-samples.json'))}`,
+    `\nmedian RSS, all samples: minute 1 → ${minutes} ${ratio(all, 'minute 1')}, minute 2 → ${minutes} ${ratio(all, 'minute 2')}; ` +
+      `at rest: minute 1 → ${minutes} ${ratio(still, 'minute 1')}, minute 2 → ${minutes} ${ratio(still, 'minute 2')}; ` +
+      `slope at rest ${still[`slope, minutes 1–${half}, MB/min`]} MB/min over minutes 1–${half}, ${still[lateCol]} MB/min over minutes ${half + 1}–${minutes} ` +
+      `(${round(still[lateCol] * 60, 1)} MB an hour at that rate; the minutes' medians ${still[`range, minutes ${half + 1}–${minutes}`]} MB): ${still.trend}` +
+      `${growing.length ? `; growing over the second half: ${growing.map((t) => `${t.part} ${t[lateCol]} MB/min`).join(', ')}` : ''}`,
   );
 }
 
@@ -445,8 +547,15 @@ async function main() {
       sample: { type: 'string', default: '2' },
       touch: { type: 'string', default: '3' },
       'server-env': { type: 'string', multiple: true, default: [] },
+      'memory-cache': { type: 'string' },
+      samples: { type: 'string' },
     },
   });
+  if (args.samples) {
+    // A finished soak's tables again, from the samples it saved.
+    soakReport(JSON.parse(fs.readFileSync(args.samples, 'utf8')));
+    return;
+  }
   if (!args.fixtures) throw new Error("--fixtures <dir> is required: the folder holding sharp's benchmark images");
   if (!['all', 'warm', 'soak'].includes(args.mode)) throw new Error('--mode is all, warm or soak');
   const autocannon = require('autocannon');
@@ -457,6 +566,8 @@ async function main() {
     minutes: Number(args.minutes),
     sample: Number(args.sample),
     touch: Number(args.touch),
+    // In MiB, as the handler's memoryCacheBytes (0: every hit reads its file).
+    memoryCacheBytes: args['memory-cache'] === undefined ? undefined : Math.round(Number(args['memory-cache']) * 2 ** 20),
     // NAME=VALUE, repeatable: the server process's environment only (an allocator preloaded
     // or tuned there does not change the load generator in this process).
     serverEnv: Object.fromEntries(
@@ -477,8 +588,8 @@ async function main() {
 
 const childAt = process.argv.indexOf('--child');
 if (childAt !== -1) {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { child: { type: 'string' }, root: { type: 'string' }, cache: { type: 'string' }, map: { type: 'string' } } });
-  serveChild(values.child, values.root, values.cache, values.map);
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { child: { type: 'string' }, root: { type: 'string' }, cache: { type: 'string' }, map: { type: 'string' }, memory: { type: 'string' } } });
+  serveChild(values.child, values.root, values.cache, values.map, values.memory === undefined ? undefined : Number(values.memory));
 } else {
   main().catch((err) => {
     console.error(err);

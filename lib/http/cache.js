@@ -24,8 +24,9 @@ class DiskCache {
   /** key → { file, size, format, touched, data? }; Map order is least recently used first. */
   #index = new Map();
   #bytes = 0;
-  /** Bytes of the entries whose `data` is kept. */
+  /** Bytes and count of the entries whose `data` is kept. */
   #hotBytes = 0;
+  #hotEntries = 0;
   #dir;
   #maxBytes;
   #maxHotBytes;
@@ -44,6 +45,15 @@ class DiskCache {
 
   get entries() {
     return this.#index.size;
+  }
+
+  /** The bytes kept in memory (at most `maxHotBytes`, and never more than `bytes`). */
+  get hotBytes() {
+    return this.#hotBytes;
+  }
+
+  get hotEntries() {
+    return this.#hotEntries;
   }
 
   async #load() {
@@ -77,7 +87,13 @@ class DiskCache {
   #remove(key, entry) {
     this.#index.delete(key);
     this.#bytes -= entry.size;
-    if (entry.data !== undefined) this.#hotBytes -= entry.size;
+    if (entry.data !== undefined) this.#drop(entry);
+  }
+
+  #drop(entry) {
+    entry.data = undefined;
+    this.#hotBytes -= entry.size;
+    this.#hotEntries--;
   }
 
   /** Keeps `data` with `entry`, dropping the least recently used kept bytes over the bound. */
@@ -86,11 +102,11 @@ class DiskCache {
     if (entry.data !== undefined || data.length > this.#maxHotBytes) return;
     entry.data = data;
     this.#hotBytes += data.length;
+    this.#hotEntries++;
     for (const e of this.#index.values()) {
       if (this.#hotBytes <= this.#maxHotBytes) break;
       if (e.data === undefined || e === entry) continue;
-      e.data = undefined;
-      this.#hotBytes -= e.size;
+      this.#drop(e);
     }
   }
 

@@ -262,8 +262,19 @@ function createImageHandler(options) {
     // Never rejects: every failure becomes a response.
     handle(req, res).catch(() => res.destroy());
   }
-  /** Counters since creation: requests, conversions, hits, coalesced, notModified, errors, rejected (503). */
-  imageHandler.stats = () => ({ ...counts, pending: inFlight.size, cacheBytes: cache ? cache.bytes : 0, cacheEntries: cache ? cache.entries : 0 });
+  /**
+   * Counters since creation (requests, conversions, hits, coalesced, notModified, errors,
+   * rejected: 503) and what is held now: pending conversions, the disk cache's bytes and
+   * entries, and of them those whose bytes are kept in memory.
+   */
+  imageHandler.stats = () => ({
+    ...counts,
+    pending: inFlight.size,
+    cacheBytes: cache ? cache.bytes : 0,
+    cacheEntries: cache ? cache.entries : 0,
+    memoryBytes: cache ? cache.hotBytes : 0,
+    memoryEntries: cache ? cache.hotEntries : 0,
+  });
   /** Resolves once the cache index has been read from cacheDir. */
   imageHandler.ready = cache ? cache.ready : Promise.resolve();
   return imageHandler;

@@ -90,6 +90,9 @@ export interface HandlerStats {
   pending: number;
   cacheBytes: number;
   cacheEntries: number;
+  /** Of the cache's entries, those whose bytes are kept in memory (bounded by memoryCacheBytes). */
+  memoryBytes: number;
+  memoryEntries: number;
 }
 
 export interface ImageHandler {
