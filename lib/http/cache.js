@@ -5,7 +5,7 @@
 // size is bounded by `maxBytes`: the least recently used files are removed first. The index
 // is rebuilt from the folder at start (oldest modification time first; a hit refreshes it).
 //
-// The bytes of the most recently used entries are also kept in memory, up to `maxHotBytes`,
+// The bytes of the most recently used entries are also kept in memory, up to `maxMemoryBytes`,
 // so a hit on them neither reads nor allocates (a read per hit was garbage for V8 to collect,
 // and raised the process's memory over a long run of hits).
 //
@@ -25,17 +25,17 @@ class DiskCache {
   #index = new Map();
   #bytes = 0;
   /** Bytes and count of the entries whose `data` is kept. */
-  #hotBytes = 0;
-  #hotEntries = 0;
+  #memoryBytes = 0;
+  #memoryEntries = 0;
   #dir;
   #maxBytes;
-  #maxHotBytes;
+  #maxMemoryBytes;
   ready;
 
-  constructor(dir, maxBytes, maxHotBytes = 0) {
+  constructor(dir, maxBytes, maxMemoryBytes = 0) {
     this.#dir = dir;
     this.#maxBytes = maxBytes;
-    this.#maxHotBytes = maxHotBytes;
+    this.#maxMemoryBytes = maxMemoryBytes;
     this.ready = this.#load();
   }
 
@@ -47,13 +47,13 @@ class DiskCache {
     return this.#index.size;
   }
 
-  /** The bytes kept in memory (at most `maxHotBytes`, and never more than `bytes`). */
-  get hotBytes() {
-    return this.#hotBytes;
+  /** The bytes kept in memory (at most `maxMemoryBytes`, and never more than `bytes`). */
+  get memoryBytes() {
+    return this.#memoryBytes;
   }
 
-  get hotEntries() {
-    return this.#hotEntries;
+  get memoryEntries() {
+    return this.#memoryEntries;
   }
 
   async #load() {
@@ -92,19 +92,19 @@ class DiskCache {
 
   #drop(entry) {
     entry.data = undefined;
-    this.#hotBytes -= entry.size;
-    this.#hotEntries--;
+    this.#memoryBytes -= entry.size;
+    this.#memoryEntries--;
   }
 
   /** Keeps `data` with `entry`, dropping the least recently used kept bytes over the bound. */
   #keep(entry, data) {
     // Already kept (two hits read it at once), or larger than the whole bound.
-    if (entry.data !== undefined || data.length > this.#maxHotBytes) return;
+    if (entry.data !== undefined || data.length > this.#maxMemoryBytes) return;
     entry.data = data;
-    this.#hotBytes += data.length;
-    this.#hotEntries++;
+    this.#memoryBytes += data.length;
+    this.#memoryEntries++;
     for (const e of this.#index.values()) {
-      if (this.#hotBytes <= this.#maxHotBytes) break;
+      if (this.#memoryBytes <= this.#maxMemoryBytes) break;
       if (e.data === undefined || e === entry) continue;
       this.#drop(e);
     }

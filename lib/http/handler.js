@@ -272,8 +272,8 @@ function createImageHandler(options) {
     pending: inFlight.size,
     cacheBytes: cache ? cache.bytes : 0,
     cacheEntries: cache ? cache.entries : 0,
-    memoryBytes: cache ? cache.hotBytes : 0,
-    memoryEntries: cache ? cache.hotEntries : 0,
+    memoryBytes: cache ? cache.memoryBytes : 0,
+    memoryEntries: cache ? cache.memoryEntries : 0,
   });
   /** Resolves once the cache index has been read from cacheDir. */
   imageHandler.ready = cache ? cache.ready : Promise.resolve();
