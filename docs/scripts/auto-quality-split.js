@@ -4,6 +4,12 @@
 //   node docs/scripts/auto-quality-split.js half      does the half-size answer equal the full-size one?
 //   node docs/scripts/auto-quality-split.js threads   auto ÷ fixed time on five photos (run it again
 //                                                     under `taskset -c 0` for one core)
+//   node docs/scripts/auto-quality-split.js curves [count]  score curves (q55–95, steps of 1) of the
+//                                                     first photos: at full size, at half size, a centre
+//                                                     crop, and the full-size output scaled to half size
+//   node docs/scripts/auto-quality-split.js replay    the search of src/quality.rs (and the one before it,
+//                                                     steps of 5 then 1) replayed over those curves: the
+//                                                     full-size rounds each needs, by half-size margin
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -58,12 +64,151 @@ async function threads() {
   }
 }
 
-const mode = { half, threads }[process.argv[2]];
+const CURVES = path.join(__dirname, '..', '..', '.cache', 'bench', 'auto-quality-curves.json');
+const [LOW, HIGH] = [55, 95];
+
+/** Per format and photo, the SSIMULACRA2 score at each quality of four frames (see the header). */
+async function curves() {
+  const count = Number(process.argv[3] ?? 12);
+  const out = {};
+  for (const format of ['webp', 'jpeg']) {
+    out[format] = {};
+    for (const p of await photos(count)) {
+      const full = await ImageEngine.fromPath(p).resize(1280).toBuffer('png');
+      const { width: w, height: h } = await ImageEngine.from(full).metadata();
+      const half = await ImageEngine.from(full).resize(w >> 1, h >> 1).toBuffer('png');
+      // A quarter of the frame from its middle, on 16-pixel blocks.
+      const [cw, ch] = [(w >> 1) & ~15, (h >> 1) & ~15];
+      const centre = await ImageEngine.from(full).crop(((w - cw) >> 1) & ~15, ((h - ch) >> 1) & ~15, cw, ch).toBuffer('png');
+      const rec = { full: {}, half: {}, centre: {}, scaled: {} };
+      for (let q = LOW; q <= HIGH; q++) {
+        const encoded = await ImageEngine.from(full).toBuffer(format, { quality: q });
+        rec.full[q] = ssimulacra2(full, encoded);
+        rec.half[q] = ssimulacra2(half, await ImageEngine.from(half).toBuffer(format, { quality: q }));
+        rec.centre[q] = ssimulacra2(centre, await ImageEngine.from(centre).toBuffer(format, { quality: q }));
+        rec.scaled[q] = ssimulacra2(half, await ImageEngine.from(encoded).resize(w >> 1, h >> 1).toBuffer('png'));
+      }
+      out[format][path.basename(p)] = rec;
+      console.error(`${format} ${path.basename(p)}`);
+    }
+  }
+  fs.mkdirSync(path.dirname(CURVES), { recursive: true });
+  fs.writeFileSync(CURVES, JSON.stringify(out));
+}
+
+/** A walk as `Prober::walk` makes it, over `probe(q)` scores: rounds of two, the answer and the step below it. */
+function walk(steps, start, target, probe, count) {
+  const order = (list) => {
+    const it = list[Symbol.iterator]();
+    let pending = [];
+    return () => {
+      if (!pending.length) {
+        pending = [it.next(), it.next()].filter((r) => !r.done).map((r) => r.value);
+        if (!pending.length) return null;
+        count.rounds++;
+      }
+      return pending.shift();
+    };
+  };
+  let next = order(steps.slice(0, start + 1).reverse());
+  let best = { q: next(), s: 0 };
+  best.s = probe(best.q);
+  if (best.s >= target) {
+    for (let q; (q = next()) !== null; ) {
+      const s = probe(q);
+      if (s < target) return { best, below: { q, s } };
+      best = { q, s };
+    }
+    return { best };
+  }
+  next = order(steps.slice(start + 1));
+  for (let q; (q = next()) !== null; ) {
+    const below = best;
+    best = { q, s: probe(q) };
+    if (best.s >= target) return { best, below };
+  }
+  return { best };
+}
+
+const between = (low, high, target) => {
+  const rise = high.s - low.s;
+  const share = rise > 0 ? Math.min(1, Math.max(0, (target - low.s) / rise)) : 1;
+  return { at: low.q + share * (high.q - low.q), slope: Math.max(0.25, rise / (high.q - low.q)) };
+};
+
+/** `Prober::search` of src/quality.rs over `score(q)`: the full-size rounds it makes. */
+function bracket(score, estimate, count) {
+  let [pass, fail, at] = [null, null, estimate.at];
+  for (;;) {
+    const [low, high] = [fail ? fail.q + 1 : LOW, pass ? pass.q - 1 : HIGH];
+    if (low > high) return (pass ?? fail).q;
+    const first = Math.min(high, Math.max(low, Math.ceil(at)));
+    const round = [];
+    for (let k = 0; round.length < 2 && k < 2 * (high - low + 1); k++) {
+      const q = k % 2 ? first - (k + 1) / 2 : first + k / 2;
+      if (q >= low && q <= high) round.push(q);
+    }
+    count.rounds++;
+    for (const q of round.sort((a, b) => a - b)) {
+      const s = score(q);
+      if (s >= TARGET) pass = !pass || q < pass.q ? { q, s } : pass;
+      else if ((!pass || q < pass.q) && (!fail || q > fail.q)) fail = { q, s };
+    }
+    if (pass && fail) at = between(fail, pass, TARGET).at;
+    else if (pass) at = pass.q - (pass.s - TARGET) / estimate.slope;
+    else at = fail.q + (TARGET - fail.s) / estimate.slope;
+  }
+}
+
+/** The searches over the collected curves, and how far each cheaper frame's answer is from the full-size one. */
+function replay() {
+  const steps = [];
+  for (let q = LOW; q <= HIGH; q += 5) steps.push(q);
+  const mean = (v) => (v.reduce((a, b) => a + b, 0) / v.length).toFixed(2);
+  const answer = (c) => Object.keys(c).map(Number).find((q) => c[q] >= TARGET) ?? HIGH + 1;
+  for (const [format, byPhoto] of Object.entries(JSON.parse(fs.readFileSync(CURVES, 'utf8')))) {
+    const recs = Object.values(byPhoto);
+    for (const margin of [0, 0.5, 1, 1.5, 2]) {
+      const rounds = recs.map((rec) => {
+        const count = { rounds: 0 };
+        const w = walk(steps, steps.indexOf(80), TARGET + margin, (q) => rec.half[q], { rounds: 0 });
+        bracket((q) => rec.full[q], w.below ? between(w.below, w.best, TARGET + margin) : { at: w.best.q, slope: 1 }, count);
+        return count.rounds;
+      });
+      console.log(`${format}, ${recs.length} photos, margin ${margin}: full-size rounds, mean ${mean(rounds)}`);
+    }
+    // The search before: steps of 5 at half size, then at full size from that answer, then steps of 1.
+    const before = recs.map((rec) => {
+      const count = { rounds: 0 };
+      const guess = walk(steps, steps.indexOf(80), TARGET, (q) => rec.half[q], { rounds: 0 }).best.q;
+      const w = walk(steps, steps.indexOf(guess), TARGET, (q) => rec.full[q], count);
+      if (w.below) {
+        const inside = [];
+        for (let q = w.below.q + 1; q < w.best.q; q++) inside.push(q);
+        const share = Math.min(1, Math.max(0, (TARGET - w.below.s) / (w.best.s - w.below.s)));
+        walk(inside, Math.min(Math.max(Math.ceil(share * 5), 1), inside.length) - 1, TARGET, (q) => rec.full[q], count);
+      }
+      return count.rounds;
+    });
+    console.log(`${format}: the search before, full-size rounds, mean ${mean(before)}`);
+    const off = (kind) => mean(recs.map((rec) => Math.abs(answer(rec[kind]) - answer(rec.full))));
+    const atAnswer = recs.map((rec) => answer(rec.full)).map((q, i) => (q <= HIGH ? (recs[i].half[q] - recs[i].full[q]).toFixed(1) : null)).filter(Boolean);
+    const drift = recs.map((rec) => {
+      const q = Math.min(Math.max(answer(rec.full), LOW + 5), HIGH - 5);
+      return Math.abs(rec.full[q + 5] - rec.scaled[q + 5] - (rec.full[q - 5] - rec.scaled[q - 5])).toFixed(1);
+    });
+    console.log(`${format}: answer's distance from the full-size one, mean: half size ${off('half')}, centre crop ${off('centre')}`);
+    console.log(`${format}: half-size minus full-size score at the full-size answer: ${atAnswer.join(' ')}`);
+    console.log(`${format}: drift of (full-size minus scaled) score over 10 qualities around the answer: ${drift.join(' ')}`);
+  }
+}
+
+const mode = { half, threads, curves, replay }[process.argv[2]];
 if (!mode) {
-  console.error('usage: node docs/scripts/auto-quality-split.js half|threads');
+  console.error('usage: node docs/scripts/auto-quality-split.js half|threads|curves [count]|replay');
   process.exit(2);
 }
-mode().catch((err) => {
+Promise.resolve().then(mode).catch((err) => {
   console.error(err);
   process.exitCode = 1;
 });
