@@ -27,6 +27,7 @@ use std::collections::VecDeque;
 use fast_ssim2::{PixelDescriptor, PixelSlice, Ssimulacra2Error, Ssimulacra2Reference};
 
 use crate::codecs::{self, DecodeContext, EncodeContext, EncodeOptions};
+use crate::format::Format;
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::ops::resize::{self, Kernel};
@@ -247,6 +248,21 @@ impl<'a> Prober<'a> {
     }
 }
 
+impl Prober<'_> {
+    /// `search`, and for a JPEG that falls short even at q100 with its chroma halved (fine
+    /// coloured detail), the search again with full-resolution chroma, from the top.
+    fn search_any_chroma(self, estimate: Estimate, target: f64) -> Result<Chosen> {
+        let chosen = self.search(estimate, target)?;
+        if chosen.score >= target || self.options.format != Format::Jpeg || self.options.full_chroma {
+            return Ok(chosen);
+        }
+        let full = EncodeOptions { full_chroma: true, ..self.options.clone() };
+        let top = Estimate { at: HIGHEST as f64, slope: DEFAULT_SLOPE };
+        let other = Prober { options: &full, ..self }.search(top, target)?;
+        Ok(if other.score > chosen.score { other } else { chosen })
+    }
+}
+
 /// The probes of `qualities` in order, made two at a time: the walk reads them one by one
 /// and stops at its answer, so at most one is made that it does not read.
 struct Probes<'p, 'a, I> {
@@ -275,7 +291,7 @@ impl<I: Iterator<Item = u8>> Iterator for Probes<'_, '_, I> {
 pub fn encode_auto(image: &Image, options: &EncodeOptions, ctx: &EncodeContext, target: f64) -> Result<Chosen> {
     if image.width.min(image.height) < HALF_SIZE_FROM {
         let start = Estimate { at: STEPS[START] as f64, slope: DEFAULT_SLOPE };
-        return Prober { image, reference: reference(image)?, options, ctx }.search(start, target);
+        return Prober { image, reference: reference(image)?, options, ctx }.search_any_chroma(start, target);
     }
     let half = resize::scale(image.clone(), (image.width / 2, image.height / 2), Kernel::Lanczos3)?;
     let bare = EncodeContext { deadline: ctx.deadline, icc: None, exif: None };
@@ -287,7 +303,7 @@ pub fn encode_auto(image: &Image, options: &EncodeOptions, ctx: &EncodeContext, 
         (full_reference.join().unwrap_or_else(|_| Err(Error::Internal("the SSIMULACRA2 reference panicked".into()))), guess)
     });
     let estimate = guess?.crossing(target + HALF_SIZE_MARGIN);
-    Prober { image, reference: full_reference?, options, ctx }.search(estimate, target)
+    Prober { image, reference: full_reference?, options, ctx }.search_any_chroma(estimate, target)
 }
 
 /// SSIMULACRA2 of encoded `data` against `reference`.
@@ -377,6 +393,25 @@ mod tests {
             bracket.add(p, 75.0);
         }
         assert_eq!(bracket.answer().map(|c| c.quality), Some(100));
+    }
+
+    #[test]
+    fn a_jpeg_that_halved_chroma_keeps_below_the_target_gets_full_chroma() {
+        // Columns of red and blue one pixel wide: 4:2:0 averages each pair's colour.
+        let (width, height) = (96, 64);
+        let data = (0..width * height).flat_map(|i| if i % 2 == 0 { [230, 20, 20] } else { [20, 20, 230] }).collect();
+        let image = Image::new(width, height, 3, data);
+        let reference = reference(&image).unwrap();
+        let mut halved = EncodeOptions::new(Format::Jpeg);
+        halved.quality = Some(100);
+        let score_at_100 = score(&reference, &codecs::encode(image.clone(), &halved).unwrap()).unwrap();
+        assert!(score_at_100 < 75.0, "the premise: 4:2:0 at q100 scores {score_at_100}");
+        let chosen = encode_auto(&image, &EncodeOptions::new(Format::Jpeg), &EncodeContext::default(), 75.0).unwrap();
+        assert!(chosen.score >= 75.0, "{}", chosen.score);
+        assert!((score(&reference, &chosen.data).unwrap() - chosen.score).abs() < 1e-9);
+        let mut lower = EncodeOptions::new(Format::Jpeg);
+        (lower.quality, lower.full_chroma) = (Some(chosen.quality - 1), true);
+        assert!(score(&reference, &codecs::encode(image.clone(), &lower).unwrap()).unwrap() < 75.0, "q{} would have done", chosen.quality - 1);
     }
 
     fn lowest_reaching(image: &Image, format: Format) {

@@ -211,6 +211,10 @@ pub struct EncodeOptions {
     pub lossless: bool,
     /// What alpha is flattened onto for a format without it (JPEG): white by default.
     pub background: [u8; 3],
+    /// JPEG only: keep the chroma at full resolution (4:4:4) instead of halving it both ways
+    /// (4:2:0). Only the quality search sets it, for a frame that 4:2:0 keeps below its
+    /// target even at q100.
+    pub full_chroma: bool,
     /// Choose the quality per image: the lowest whose output scores at least this on
     /// SSIMULACRA2 against the frame it encodes (`crate::quality`); `quality` is then unused.
     pub target: Option<f64>,
@@ -233,6 +237,7 @@ impl EncodeOptions {
             effort: None,
             lossless: false,
             background: [255; 3],
+            full_chroma: false,
             target: None,
             palette: None,
             loop_count: None,
