@@ -4,7 +4,7 @@
 //   node benches/serve.js --fixtures <dir> [--seconds 20] [--connections 8]
 //   node benches/serve.js --fixtures <dir> --mode warm [--seconds 10] [--runs 5]
 //   node benches/serve.js --fixtures <dir> --mode soak [--minutes 5] [--sample 2] [--touch 3]
-//        [--server-env NAME=VALUE ...] [--memory-cache <MiB>]
+//        [--server-env NAME=VALUE ...] [--memory-cache <MiB>] [--soak-server handler|static]
 //   node benches/serve.js --samples .cache/bench-serve/soak-samples.json   # a soak's tables again
 // (<dir>: the folder of sharp's benchmark images.)
 //
@@ -39,6 +39,11 @@
 //   size). A slope that stays above 0.1 MB/min over longer runs is a leak to look for.
 //   --server-env sets variables in the server's environment only (e.g. an allocator's
 //   tunables or LD_PRELOAD); --memory-cache sets the handler's memoryCacheBytes, in MiB.
+//   --soak-server static: the same load against the static-file server instead (the
+//   handler fills its cache first, as in warm mode, and stops; the static server then sends
+//   those files): what any Node HTTP server's memory does under this load. It has no
+//   sources to change, so both halves of its minutes are hits (the second still reported as
+//   "mixed"), and the handler's columns (memory and disk cache) are '-'.
 // With fewer than 20 fixture images, the 20 sources are distinct crops of the ones there.
 
 const fs = require('node:fs');
@@ -366,13 +371,21 @@ async function warmMode(autocannon, src, urls, { seconds, connections, runs }) {
   );
 }
 
-async function soakMode(autocannon, src, urls, { connections, minutes, sample, touch, serverEnv, memoryCacheBytes }) {
+async function soakMode(autocannon, src, urls, { connections, minutes, sample, touch, serverEnv, memoryCacheBytes, soakServer }) {
   const cacheDir = path.join(WORK, 'cache-soak');
   fs.rmSync(cacheDir, { recursive: true, force: true });
-  const server = await startServer('soak', src.dir, cacheDir, null, serverEnv, memoryCacheBytes);
+  const handler = await startServer('soak', src.dir, cacheDir, null, soakServer === 'static' ? {} : serverEnv, memoryCacheBytes);
   // The cold fill's time: what an allocator setting costs the conversions.
-  const cold = await cannon(autocannon, server.port, urls, { amount: urls.length, connections });
-  await fillCache(server.port, urls);
+  const cold = await cannon(autocannon, handler.port, urls, { amount: urls.length, connections });
+  await fillCache(handler.port, urls);
+  let server = handler;
+  if (soakServer === 'static') {
+    // The static server sends the handler's cache files; no sources change under it.
+    const mapFile = await staticMap(handler.port, urls, cacheDir);
+    await handler.stop();
+    server = await startServer('static', src.dir, '', mapFile, serverEnv);
+    touch = 0;
+  }
   // Each sample is tagged with the minute and the half (hits or mixed) it was taken in.
   const samples = [];
   const now = { minute: 0, phase: 'hits' };
@@ -380,7 +393,8 @@ async function soakMode(autocannon, src, urls, { connections, minutes, sample, t
     const at = { ...now };
     const { memory, stats } = await server.now();
     // What the handler holds: its disk cache, and of it the bytes kept in memory.
-    samples.push({ ...at, time: Date.now(), ...memory, diskCacheMb: stats.cacheBytes / 2 ** 20, memoryCacheMb: stats.memoryBytes / 2 ** 20, conversions: stats.conversions, pending: stats.pending });
+    const held = stats && { diskCacheMb: stats.cacheBytes / 2 ** 20, memoryCacheMb: stats.memoryBytes / 2 ** 20, conversions: stats.conversions, pending: stats.pending };
+    samples.push({ ...at, time: Date.now(), ...memory, ...held });
   }, sample * 1000);
   const totals = { requests: 0, errors: 0 };
   let touched = 0;
@@ -409,12 +423,15 @@ async function soakMode(autocannon, src, urls, { connections, minutes, sample, t
   fs.writeFileSync(samplesFile, JSON.stringify(samples));
   soakReport(samples);
   const st = end.stats;
-  console.log(
-    `peak RSS ${Math.round(peak)} MB` +
-      `${Object.keys(serverEnv).length ? ` (server environment: ${Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}; ` +
-      `cold fill of ${urls.length} URLs ${Math.round(cold.duration * 10) / 10} s; ${totals.requests} requests, ${totals.errors} errors, ${touched} source changes, ${st.conversions} conversions, ${st.hits} hits, ` +
+  const held = st
+    ? `${st.conversions} conversions, ${st.hits} hits, ` +
       `cache ${st.cacheEntries} entries / ${Math.round(st.cacheBytes / 1024)} KiB (bound ${SOAK_CACHE_BYTES / 1024} KiB), ` +
-      `${st.memoryEntries} of them / ${Math.round(st.memoryBytes / 1024)} KiB in memory (bound ${memoryCacheBytes === undefined ? 'the default' : `${memoryCacheBytes / 1024} KiB`}); ` +
+      `${st.memoryEntries} of them / ${Math.round(st.memoryBytes / 1024)} KiB in memory (bound ${memoryCacheBytes === undefined ? 'the default' : `${memoryCacheBytes / 1024} KiB`}); `
+    : 'the static-file server sending the handler\'s cache files; ';
+  console.log(
+    `${soakServer} server: peak RSS ${Math.round(peak)} MB` +
+      `${Object.keys(serverEnv).length ? ` (server environment: ${Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}; ` +
+      `cold fill of ${urls.length} URLs ${Math.round(cold.duration * 10) / 10} s; ${totals.requests} requests, ${totals.errors} errors, ${touched} source changes, ${held}` +
       `samples in ${path.relative(ROOT, samplesFile)} (reprinted by --samples <file>)`,
   );
 }
@@ -548,6 +565,7 @@ async function main() {
       touch: { type: 'string', default: '3' },
       'server-env': { type: 'string', multiple: true, default: [] },
       'memory-cache': { type: 'string' },
+      'soak-server': { type: 'string', default: 'handler' },
       samples: { type: 'string' },
     },
   });
@@ -558,6 +576,7 @@ async function main() {
   }
   if (!args.fixtures) throw new Error("--fixtures <dir> is required: the folder holding sharp's benchmark images");
   if (!['all', 'warm', 'soak'].includes(args.mode)) throw new Error('--mode is all, warm or soak');
+  if (!['handler', 'static'].includes(args['soak-server'])) throw new Error('--soak-server is handler or static');
   const autocannon = require('autocannon');
   const options = {
     seconds: Number(args.seconds ?? (args.mode === 'warm' ? 10 : 20)),
@@ -566,6 +585,7 @@ async function main() {
     minutes: Number(args.minutes),
     sample: Number(args.sample),
     touch: Number(args.touch),
+    soakServer: args['soak-server'],
     // In MiB, as the handler's memoryCacheBytes (0: every hit reads its file).
     memoryCacheBytes: args['memory-cache'] === undefined ? undefined : Math.round(Number(args['memory-cache']) * 2 ** 20),
     // NAME=VALUE, repeatable: the server process's environment only (an allocator preloaded
