@@ -51,10 +51,10 @@ const HIGHEST: u8 = 100;
 const HALF_SIZE_FROM: u32 = 256;
 
 /// How much higher than the target the half-size walk aims. At the quality where a photo
-/// at full size first reaches 75, the same photo at half size scores about this much more:
-/// the median over 12 photos of the auto-quality bench's corpus is 1.0 for WebP and 1.4 for
-/// JPEG, though single photos range from -2 to +5. Of the margins 0 to 2, 1 took the fewest
-/// full-size rounds on those photos' score curves.
+/// at full size first reaches 75, the same photo at half size scores about 1 more (the
+/// median; from -2.4 to +5.2 over 12 photos of the auto-quality bench's corpus, WebP and
+/// JPEG). Replayed over those photos' score curves (`docs/scripts/auto-quality-split.js`),
+/// a margin of 1 took the fewest full-size rounds for both formats.
 const HALF_SIZE_MARGIN: f64 = 1.0;
 
 /// The score gained per quality step when nothing better is known, and the least slope

@@ -168,14 +168,16 @@ function replay() {
   const answer = (c) => Object.keys(c).map(Number).find((q) => c[q] >= TARGET) ?? HIGH + 1;
   for (const [format, byPhoto] of Object.entries(JSON.parse(fs.readFileSync(CURVES, 'utf8')))) {
     const recs = Object.values(byPhoto);
-    for (const margin of [0, 0.5, 1, 1.5, 2]) {
-      const rounds = recs.map((rec) => {
-        const count = { rounds: 0 };
-        const w = walk(steps, steps.indexOf(80), TARGET + margin, (q) => rec.half[q], { rounds: 0 });
-        bracket((q) => rec.full[q], w.below ? between(w.below, w.best, TARGET + margin) : { at: w.best.q, slope: 1 }, count);
-        return count.rounds;
-      });
-      console.log(`${format}, ${recs.length} photos, margin ${margin}: full-size rounds, mean ${mean(rounds)}`);
+    for (const predictor of ['half', 'centre']) {
+      for (const margin of [0, 0.5, 1, 1.5, 2]) {
+        const rounds = recs.map((rec) => {
+          const count = { rounds: 0 };
+          const w = walk(steps, steps.indexOf(80), TARGET + margin, (q) => rec[predictor][q], { rounds: 0 });
+          bracket((q) => rec.full[q], w.below ? between(w.below, w.best, TARGET + margin) : { at: w.best.q, slope: 1 }, count);
+          return count.rounds;
+        });
+        console.log(`${format}, ${recs.length} photos, predicted from the ${predictor === 'half' ? 'half-size frame' : 'centre crop'}, margin ${margin}: full-size rounds, mean ${mean(rounds)}`);
+      }
     }
     // The search before: steps of 5 at half size, then at full size from that answer, then steps of 1.
     const before = recs.map((rec) => {
