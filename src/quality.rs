@@ -246,9 +246,7 @@ impl<'a> Prober<'a> {
             at = bracket.estimate(estimate.slope, target);
         }
     }
-}
 
-impl Prober<'_> {
     /// `search`, and for a JPEG that falls short even at q100 with its chroma halved (fine
     /// coloured detail), the search again with full-resolution chroma, from the top.
     fn search_any_chroma(self, estimate: Estimate, target: f64) -> Result<Chosen> {
