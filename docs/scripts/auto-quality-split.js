@@ -136,7 +136,7 @@ const between = (low, high, target) => {
   return { at: low.q + share * (high.q - low.q), slope: Math.max(0.25, rise / (high.q - low.q)) };
 };
 
-/** `Prober::search` of src/quality.rs over `score(q)`: the full-size rounds it makes. */
+/** `Prober::search` of src/quality.rs over `score(q)`: the full-size rounds it makes (keep it in step with that search). */
 function bracket(score, estimate, count) {
   let [pass, fail, at] = [null, null, estimate.at];
   for (;;) {
