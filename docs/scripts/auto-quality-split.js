@@ -7,6 +7,8 @@
 //   node docs/scripts/auto-quality-split.js curves [count]  score curves (q55–95, steps of 1) of the
 //                                                     first photos: at full size, at half size, a centre
 //                                                     crop, and the full-size output scaled to half size
+//   node docs/scripts/auto-quality-split.js probe     what a probe's parts cost (CPU) on Storm.jpg at 1280
+//                                                     wide, and 2004default.jpg's auto JPEG against q100
 //   node docs/scripts/auto-quality-split.js replay    the search of src/quality.rs (and the one before it,
 //                                                     steps of 5 then 1) replayed over those curves: the
 //                                                     full-size rounds each needs, by half-size margin
@@ -205,9 +207,35 @@ function replay() {
   }
 }
 
-const mode = { half, threads, curves, replay }[process.argv[2]];
+/** CPU ms of a JPEG encode and of a whole ssimulacra2() call; the photo 4:2:0 keeps below the target. */
+async function probe() {
+  const all = await photos(1000);
+  const find = (name) => all.find((p) => path.basename(p) === name);
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const frame = await ImageEngine.fromPath(find('Storm.jpg')).resize(1280).toBuffer('png');
+  const [encodes, scores] = [[], []];
+  for (let i = 0; i < 5; i++) {
+    let t = cpu();
+    const jpeg = await ImageEngine.from(frame).toBuffer('jpeg', { quality: 80 });
+    encodes.push(cpu() - t);
+    t = cpu();
+    ssimulacra2(frame, jpeg);
+    scores.push(cpu() - t);
+  }
+  console.log(`Storm.jpg at 1280 wide, medians of 5: JPEG q80 encode (with the PNG's decode) ${median(encodes).toFixed(0)} ms CPU; ssimulacra2() (two decodes, the reference, one comparison) ${median(scores).toFixed(0)} ms CPU`);
+  const photo = find('2004default.jpg');
+  const reference = await ImageEngine.fromPath(photo).resize(1280).toBuffer('png');
+  const [auto] = await ImageEngine.fromPath(photo).toOutputs([{ resize: 1280, format: 'jpeg', quality: 'auto', target: TARGET }]);
+  const q100 = await ImageEngine.fromPath(photo).resize(1280).toBuffer('jpeg', { quality: 100 });
+  console.log(`2004default.jpg: auto q${auto.quality}, ${auto.bytes} B, score ${auto.score.toFixed(1)}; q100 (4:2:0) ${q100.length} B, score ${ssimulacra2(reference, q100).toFixed(1)}`);
+}
+
+const mode = { half, threads, curves, probe, replay }[process.argv[2]];
 if (!mode) {
-  console.error('usage: node docs/scripts/auto-quality-split.js half|threads|curves [count]|replay');
+  console.error('usage: node docs/scripts/auto-quality-split.js half|threads|curves [count]|probe|replay');
   process.exit(2);
 }
 Promise.resolve().then(mode).catch((err) => {
