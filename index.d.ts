@@ -96,7 +96,15 @@ export interface OutputOptions {
   loop?: number;
   /** An animation's frame delays in ms: one for every frame, or one per frame; default the source's. */
   delay?: number | readonly [number, ...number[]];
+  /**
+   * JPEG and AVIF: the chroma's resolution, '4:2:0' (a quarter of the samples; JPEG's default)
+   * or '4:4:4' (whole; AVIF's default). Without it, a JPEG's `quality: 'auto'` search may
+   * choose '4:4:4' for an image that '4:2:0' keeps below the target even at quality 100.
+   */
+  chromaSubsampling?: ChromaSubsampling;
 }
+
+export type ChromaSubsampling = '4:2:0' | '4:4:4';
 
 export interface FileOutputOptions extends OutputOptions {
   /** Flush the file and its folder to disk before resolving (default true; about 3 ms per file). */

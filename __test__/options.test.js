@@ -27,13 +27,13 @@ test('every method taking an options object refuses an unknown key, naming it an
     [() => engine.keepMetadata({ icc: true, xmp: true }), "'xmp'", /keepMetadata takes icc, exif, stripGps/],
     [() => engine.limits({ maxRam: 1 }), "'maxRam'", /limits takes maxPixels, maxBytes, timeoutMs, maxMemory/],
     [() => engine.sanitize({ policy: 'strict', level: 2 }), "'level'", /sanitize takes policy$/],
-    [() => engine.toBuffer('jpeg', { speed: 1 }), "'speed'", /toBuffer takes quality, fastMode, effort, lossless, background, target, palette, colours, colors, dither, loop, delay$/],
+    [() => engine.toBuffer('jpeg', { speed: 1 }), "'speed'", /toBuffer takes quality, fastMode, effort, lossless, background, target, palette, colours, colors, dither, loop, delay, chromaSubsampling$/],
     [() => engine.toBuffer('jpeg', { fsync: false }), "'fsync'", outputTakes],
     [() => engine.toBufferWithMetrics('png', { compression: 8 }), "'compression'", /toBufferWithMetrics takes/],
-    [() => engine.toFile(tmpPath('o.png'), 'png', { atomic: true }), "'atomic'", /toFile takes quality, fastMode, effort, lossless, background, target, palette, colours, colors, dither, loop, delay, fsync$/],
+    [() => engine.toFile(tmpPath('o.png'), 'png', { atomic: true }), "'atomic'", /toFile takes quality, fastMode, effort, lossless, background, target, palette, colours, colors, dither, loop, delay, chromaSubsampling, fsync$/],
     [() => engine.processBatch([], tmpPath('b'), { format: 'png', parallel: 2 }), "'parallel'", /processBatch takes format, quality/],
     [() => processBatch([], tmpPath('b'), { format: 'png', outDir: 'x' }), "'outDir'", /processBatch takes recipe, format/],
-    [() => createStreamingPipeline({ format: 'png', output: 'x' }), "'output'", /createStreamingPipeline takes format, quality, fastMode, effort, lossless, background, target, recipe, ops, maxBytes, tmpDir/],
+    [() => createStreamingPipeline({ format: 'png', output: 'x' }), "'output'", /createStreamingPipeline takes format, quality, fastMode, effort, lossless, background, target, palette, colours, colors, dither, loop, delay, chromaSubsampling, recipe, ops, maxBytes, tmpDir$/],
     [() => recipe({ version: 1, steps: [{ op: 'rotate', turns: 1 }] }), "'turns'", /rotate takes degrees/],
   ];
   for (const [fn, key, takes] of cases) refused(fn, new RegExp(`unknown key ${key}`), takes);
@@ -41,7 +41,7 @@ test('every method taking an options object refuses an unknown key, naming it an
 
 test('a near miss is suggested; a far one is not', async () => {
   const engine = ImageEngine.fromPath(await fixtures.jpeg());
-  refused(() => engine.toBuffer('jpeg', { qualty: 50 }), /^options: unknown key 'qualty'; toBuffer takes quality, fastMode, effort, lossless, background, target, palette, colours, colors, dither, loop, delay; did you mean 'quality'\?$/);
+  refused(() => engine.toBuffer('jpeg', { qualty: 50 }), /^options: unknown key 'qualty'; toBuffer takes quality, fastMode, effort, lossless, background, target, palette, colours, colors, dither, loop, delay, chromaSubsampling; did you mean 'quality'\?$/);
   refused(() => engine.resize({ widht: 10 }), /unknown key 'widht'.*did you mean 'width'\?$/);
   refused(() => engine.keepMetadata({ stripGPS: false }), /did you mean 'stripGps'\?$/);
   refused(() => engine.limits({ maxPixel: 10 }), /did you mean 'maxPixels'\?$/);

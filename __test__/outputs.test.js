@@ -177,3 +177,26 @@ test('a recipe carries outputs: its JSON round trip, and engine.apply(recipe).to
   assert.throws(() => createStreamingPipeline({ format: 'webp', recipe: r }), (e) => e.code === ErrorCode.INVALID_ARGUMENT && /carries outputs/.test(e.message));
   await assert.rejects(ImageEngine.fromPath(PHOTO).toOutputs(), (e) => e instanceof TypeError && /non-empty array/.test(e.message), 'no specs and no recipe outputs');
 });
+
+test("chromaSubsampling: JPEG '4:4:4' and AVIF '4:2:0' as sharp and avifdec read them; the defaults; other formats refuse it", async () => {
+  const engine = ImageEngine.fromPath(PHOTO).resize(320);
+  const jpegChroma = async (options) => (await sharp(await engine.clone().toBuffer('jpeg', options)).metadata()).chromaSubsampling;
+  assert.equal(await jpegChroma({ quality: 80 }), '4:2:0');
+  assert.equal(await jpegChroma({ quality: 80, chromaSubsampling: '4:4:4' }), '4:4:4');
+  const avifFormat = async (options) => {
+    const file = tmpPath('chroma.avif');
+    await engine.clone().toFile(file, 'avif', { quality: 60, fastMode: true, ...options });
+    const info = require('node:child_process').execFileSync('avifdec', ['--info', file], { encoding: 'utf8' });
+    fs.rmSync(file);
+    return /Format\s*:\s*(YUV\d+)/.exec(info)[1];
+  };
+  assert.equal(await avifFormat({}), 'YUV444');
+  assert.equal(await avifFormat({ chromaSubsampling: '4:2:0' }), 'YUV420');
+  assert.throws(() => engine.clone().toBuffer('webp', { chromaSubsampling: '4:4:4' }), (e) => e.code === ErrorCode.INVALID_ARGUMENT && /JPEG and AVIF, not webp/.test(e.message));
+  assert.throws(() => engine.clone().toBuffer('jpeg', { chromaSubsampling: '4:2:2' }), (e) => e.code === ErrorCode.OUT_OF_RANGE && /one of 4:2:0, 4:4:4; got '4:2:2'/.test(e.message));
+  // Batches and streams take every encoder option toBuffer takes.
+  const dir = tmpPath('chroma-batch');
+  const [entry] = await ImageEngine.fromPath(PHOTO).resize(160).processBatch([PHOTO], dir, { format: 'jpeg', chromaSubsampling: '4:4:4' });
+  assert.equal((await sharp(entry.outputPath).metadata()).chromaSubsampling, '4:4:4');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

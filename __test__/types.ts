@@ -166,6 +166,10 @@ async function usage(): Promise<void> {
   engine.resize(10, 10, 'stretch');
   // @ts-expect-error: quality is a number
   await engine.toBuffer('jpeg', '80');
+  await engine.toBuffer('jpeg', { quality: 'auto', chromaSubsampling: '4:4:4' });
+  await engine.toOutputs([{ resize: 320, format: 'avif', chromaSubsampling: '4:2:0' }]);
+  // @ts-expect-error: sharp's two chroma choices only
+  await engine.toBuffer('jpeg', { chromaSubsampling: '4:2:2' });
   const jobs: number = concurrency(4) + concurrency();
   const queue: JobCounters = counters();
   const swept: number = sweepTempFiles('out', 60_000);

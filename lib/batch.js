@@ -9,13 +9,13 @@ const path = require('node:path');
 const native = require('../native.js');
 const v = require('./validate');
 const { typeError, rangeError, errorOfCode, isLazyImageError } = require('./errors');
-const { outputArgs, fsyncOption, makeFolder } = require('./output');
+const { outputArgs, encoderOptions, fsyncOption, makeFolder, OUTPUT_KEYS } = require('./output');
 const { recordStep } = require('./operations');
 const { readRecipe } = require('./recipe');
 const { checkedSpecs, pathlessSpecs, fileName, entry } = require('./outputs');
 
 /** The encoder keys of a batch's options: one output per input. */
-const ENCODER_KEYS = Object.freeze(['format', 'quality', 'fastMode', 'effort', 'lossless', 'background', 'target']);
+const ENCODER_KEYS = Object.freeze(['format', ...OUTPUT_KEYS]);
 /** The keys of `engine.processBatch`'s options; the top-level one also takes `recipe`. */
 const ENGINE_BATCH_KEYS = Object.freeze([...ENCODER_KEYS, 'outputs', 'concurrency', 'fsync', 'onProgress']);
 const BATCH_KEYS = Object.freeze(['recipe', ...ENGINE_BATCH_KEYS]);
@@ -133,7 +133,7 @@ async function runSets(steps, paths, dir, specs, limit, durable, report) {
 /**
  * The operations recorded on `source.native` applied to each input file, written into
  * `outDir` (created if missing) as `<name>.<format>`, suffixed `-2`, `-3`… when two inputs
- * share a name. `(inputs, outDir, { format, quality, fastMode, effort, lossless, concurrency, fsync, onProgress })`
+ * share a name. `(inputs, outDir, { format, ...encoder options, concurrency, fsync, onProgress })`
  * or `(inputs, outDir, format, quality?, fastMode?, concurrency?)`. With a set of outputs
  * (`{ outputs }`, or `source.outputs`), `source.steps` are recorded on each input and every
  * output written as `<name>-<width>.<ext>`. `onProgress` receives
@@ -154,7 +154,7 @@ function runBatch(source, inputs, outDir, formatOrOptions, quality, fastMode, co
     opts = { format: formatOrOptions, quality, fastMode, concurrency };
   }
   const set = outputSet(opts, source.outputs);
-  const args = set === null ? outputArgs(opts.format, { quality: opts.quality, fastMode: opts.fastMode, effort: opts.effort, lossless: opts.lossless, background: opts.background, target: opts.target }) : null;
+  const args = set === null ? outputArgs(opts.format, encoderOptions(opts)) : null;
   const c = opts.concurrency;
   // 0 or absent: the native side picks from the cores and the free (cgroup) memory.
   const workers = c === undefined || c === null || c === 0 ? 0 : v.integer('concurrency', c, 1, 1024);
@@ -168,7 +168,7 @@ function runBatch(source, inputs, outDir, formatOrOptions, quality, fastMode, co
 }
 
 /**
- * `processBatch(inputs, outDir, { recipe, outputs, format, quality, fastMode, effort, lossless, concurrency, fsync, onProgress })`:
+ * `processBatch(inputs, outDir, { recipe, outputs, format, ...encoder options, concurrency, fsync, onProgress })`:
  * the recipe's operations (none when it is absent) applied to every input file, as
  * `engine.processBatch` does, without an engine: no input is opened before its own job, so
  * a missing or empty file fails only its own entry. A recipe that carries outputs (or the

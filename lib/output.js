@@ -11,19 +11,29 @@ const DEFAULT_TARGET = 75;
 
 const { outputFormats: FORMATS } = native.vocabulary();
 
-/** The keys of an encoder options object. */
-const OUTPUT_KEYS = Object.freeze(['quality', 'fastMode', 'effort', 'lossless', 'background', 'target', 'palette', 'colours', 'colors', 'dither', 'loop', 'delay']);
+/** The keys of an encoder options object: every output call, batch and stream takes them. */
+const OUTPUT_KEYS = Object.freeze(['quality', 'fastMode', 'effort', 'lossless', 'background', 'target', 'palette', 'colours', 'colors', 'dither', 'loop', 'delay', 'chromaSubsampling']);
 /** The keys of a file output's options object. */
 const FILE_OUTPUT_KEYS = Object.freeze([...OUTPUT_KEYS, 'fsync']);
 
+/** The formats whose chroma resolution can be chosen, and the choices (sharp's names). */
+const CHROMA_FORMATS = Object.freeze(['jpeg', 'jpg', 'avif']);
+const CHROMA_SUBSAMPLINGS = Object.freeze(['4:2:0', '4:4:4']);
+
+/** The encoder options of an options object that also holds a caller's own keys. */
+function encoderOptions(options) {
+  return Object.fromEntries(OUTPUT_KEYS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]));
+}
+
 /**
  * Normalises `(quality?, fastMode?)` or `({ quality, fastMode, effort, lossless, background,
- * palette, colours, dither, loop, delay })` into the encoder settings the core reads; an
+ * palette, colours, dither, loop, delay, chromaSubsampling })` into the encoder settings the core reads; an
  * options object may hold only `keys` (`what` names the taker in the message).
  * `background` is what alpha is flattened onto for a format without it (JPEG; default
  * white). `palette` (PNG; GIF always has one) quantises to at most `colours` (2–256) with
  * `dither` (0–1); `loop` (0 forever) and `delay` (ms, one number or one per frame) replace
- * an animation's own.
+ * an animation's own. `chromaSubsampling` (JPEG, default '4:2:0'; AVIF, default '4:4:4')
+ * is '4:2:0' or '4:4:4'; a JPEG's auto quality search keeps it when given.
  */
 function encoderSpec(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, what = 'the output') {
   const fmt = v.oneOf('format', typeof format === 'string' ? format.toLowerCase() : format, FORMATS);
@@ -47,6 +57,10 @@ function encoderSpec(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, wha
   }
   if (palette && fmt !== 'png') throw typeError(`palette: true is for PNG (GIF always has a palette), not ${fmt}`);
   const delay = opts.delay === undefined ? undefined : delays(opts.delay);
+  const chroma = opts.chromaSubsampling === undefined ? null : v.oneOf('chromaSubsampling', opts.chromaSubsampling, CHROMA_SUBSAMPLINGS);
+  if (chroma !== null && !CHROMA_FORMATS.includes(fmt)) {
+    throw typeError(`chromaSubsampling is for JPEG and AVIF, not ${fmt} (WebP's lossy frames are always 4:2:0)`);
+  }
   return {
     format: fmt === 'jpg' ? 'jpeg' : fmt,
     quality: auto ? null : v.optionalInteger('quality', opts.quality, 1, 100) ?? null,
@@ -58,6 +72,7 @@ function encoderSpec(format, qualityOrOptions, fastMode, keys = OUTPUT_KEYS, wha
     palette: quantised ? { colours: colours ?? 256, dither: dither ?? 1 } : null,
     loop: v.optionalInteger('loop', opts.loop, 0, 65535) ?? null,
     delay: delay ?? null,
+    chromaSubsampling: chroma,
   };
 }
 
@@ -101,4 +116,4 @@ function makeFolder(dir) {
   }
 }
 
-module.exports = { outputArgs, encoderSpec, fsyncOption, formatOfPath, makeFolder, OUTPUT_KEYS, FILE_OUTPUT_KEYS, FORMATS, DEFAULT_TARGET };
+module.exports = { outputArgs, encoderSpec, encoderOptions, fsyncOption, formatOfPath, makeFolder, OUTPUT_KEYS, FILE_OUTPUT_KEYS, FORMATS, DEFAULT_TARGET };

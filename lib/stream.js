@@ -8,7 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { PassThrough, Transform, Duplex, pipeline } = require('node:stream');
 const { ImageEngine } = require('./engine');
-const { encoderSpec } = require('./output');
+const { encoderSpec, encoderOptions, OUTPUT_KEYS } = require('./output');
 const { OPERATION_NAMES } = require('./operations');
 const { recipe, stepsOfRecipe } = require('./recipe');
 const { codedError, typeError, withContext } = require('./errors');
@@ -44,7 +44,7 @@ function pipelineRecipe(o) {
 }
 
 /** The keys of `createStreamingPipeline`'s options. */
-const STREAM_KEYS = Object.freeze(['format', 'quality', 'fastMode', 'effort', 'lossless', 'background', 'target', 'recipe', 'ops', 'maxBytes', 'tmpDir']);
+const STREAM_KEYS = Object.freeze(['format', ...OUTPUT_KEYS, 'recipe', 'ops', 'maxBytes', 'tmpDir']);
 
 const MIB = 1024 * 1024;
 
@@ -115,8 +115,8 @@ function stagingCoded(err, dir) {
 
 /**
  * `{ writable, readable, toDuplex() }`: write an encoded image into `writable`, read the
- * result from `readable`. Options: `format` (required), `quality`, `fastMode`, `effort`,
- * `lossless`, `recipe` (a Recipe or its JSON) or `ops` (`[method, ...args]` tuples), `maxBytes`,
+ * result from `readable`. Options: `format` (required), toBuffer's encoder options
+ * (`quality`, `fastMode`, `effort`, …), `recipe` (a Recipe or its JSON) or `ops` (`[method, ...args]` tuples), `maxBytes`,
  * `tmpDir` (an existing writable folder; defaults to the OS temporary folder). Input beyond
  * the staging limit is refused with LAZY_INPUT_TOO_LARGE while it is staged, before it
  * fills the disk: `maxBytes` if given (0 = no limit), else the byte limit of the last
@@ -127,7 +127,7 @@ function createStreamingPipeline(options) {
   // Every step is checked now, before any byte is staged.
   const piped = pipelineRecipe(o);
   const limit = limitOf(o, piped.recipe, piped.where);
-  const outputOptions = { quality: o.quality, fastMode: o.fastMode, effort: o.effort, lossless: o.lossless, background: o.background, target: o.target };
+  const outputOptions = encoderOptions(o);
   // Validates the format and output options now, before any byte is staged.
   const { format } = encoderSpec(o.format, outputOptions);
 

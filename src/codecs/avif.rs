@@ -13,7 +13,7 @@ use std::os::raw::c_int;
 
 use libavif_sys as sys;
 
-use super::{DecodeContext, EncodeOptions, Frame, FrameSink, Header};
+use super::{ChromaSubsampling, DecodeContext, EncodeOptions, Frame, FrameSink, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::heap;
@@ -394,7 +394,7 @@ fn speed(options: &EncodeOptions) -> c_int {
 /// libaom cannot be interrupted: a deadline is enforced around this call by the pipeline.
 /// The pixels are sRGB unless `icc` describes them.
 pub fn encode(image: &Image, options: &EncodeOptions, icc: Option<&[u8]>, exif: Option<&[u8]>) -> Result<Vec<u8>> {
-    let encoded = encode_with_libaom(image, options, sys::AVIF_PIXEL_FORMAT_YUV444, icc, exif)
+    let encoded = encode_with_libaom(image, options, yuv_format(options), icc, exif)
         .map_err(|reason| Error::encode(NAME, reason));
     // libaom starts new worker threads for every encode, and each leaves ~50 MB freed but
     // held in a glibc arena of its own: without this, RSS rose by that much per output up to
@@ -421,6 +421,14 @@ fn encode_with_libaom(
         sys::avifRWDataFree(&mut out);
         check(written, Some(&(*encoder.0).diag))?;
         Ok(bytes)
+    }
+}
+
+/// 4:4:4 unless `chromaSubsampling: '4:2:0'` asks for a quarter of the chroma.
+fn yuv_format(options: &EncodeOptions) -> sys::avifPixelFormat {
+    match options.chroma {
+        Some(ChromaSubsampling::Halved) => sys::AVIF_PIXEL_FORMAT_YUV420,
+        Some(ChromaSubsampling::Full) | None => sys::AVIF_PIXEL_FORMAT_YUV444,
     }
 }
 
@@ -477,6 +485,7 @@ fn encoder_for(options: &EncodeOptions) -> std::result::Result<Owned<sys::avifEn
 /// against the ones before it (inter prediction), keeping its look-ahead, not the frames.
 struct Sequence {
     encoder: Owned<sys::avifEncoder>,
+    yuv_format: sys::avifPixelFormat,
     deadline: crate::limits::Deadline,
 }
 
@@ -490,7 +499,7 @@ impl Sequence {
             // libavif counts repetitions after the first play.
             enc.repetitionCount = if loop_count == 0 { sys::AVIF_REPETITION_COUNT_INFINITE } else { (loop_count - 1).min(i32::MAX as u32) as c_int };
         }
-        Ok(Sequence { encoder, deadline })
+        Ok(Sequence { encoder, yuv_format: yuv_format(options), deadline })
     }
 }
 
@@ -498,7 +507,7 @@ impl super::FrameEncoder for Sequence {
     fn add(&mut self, frame: Frame) -> Result<()> {
         self.deadline.check()?;
         let fail = |reason| Error::encode(NAME, reason);
-        let yuv = yuv_of(&frame.image, sys::AVIF_PIXEL_FORMAT_YUV444, None, None).map_err(fail)?;
+        let yuv = yuv_of(&frame.image, self.yuv_format, None, None).map_err(fail)?;
         drop(frame.image);
         // SAFETY: both objects are alive; libavif copies what it keeps of the frame.
         let added = unsafe { sys::avifEncoderAddImage(self.encoder.0, yuv.0, frame.delay_ms.max(1) as u64, sys::AVIF_ADD_IMAGE_FLAG_NONE) };
@@ -626,6 +635,32 @@ mod tests {
         o.quality = Some(quality);
         o.fast_mode = true;
         o
+    }
+
+    /// The av1C box's chroma_subsampling_x and _y bits (AV1-ISOBMFF §2.3.3), read from the
+    /// file rather than through libavif.
+    fn av1c_subsampling(bytes: &[u8]) -> (bool, bool) {
+        let at = bytes.windows(4).position(|w| w == b"av1C").expect("an av1C box") + 4;
+        let flags = bytes[at + 2];
+        (flags & 0b1000 != 0, flags & 0b100 != 0)
+    }
+
+    #[test]
+    fn chroma_is_whole_unless_4_2_0_is_asked_for_stills_and_sequences() {
+        let img = photo(63, 47, false);
+        let mut halved = fast(70);
+        halved.chroma = Some(ChromaSubsampling::Halved);
+        assert_eq!(av1c_subsampling(&encode(&img, &fast(70), None, None).unwrap()), (false, false));
+        let small = encode(&img, &halved, None, None).unwrap();
+        assert_eq!(av1c_subsampling(&small), (true, true));
+        let back = decode(&small, &DecodeContext::default()).unwrap();
+        assert!(mean_abs_diff(&back, &img) < 8.0, "odd sides: {}", mean_abs_diff(&back, &img));
+        use crate::codecs::Codec;
+        let mut sequence = Avif.animation(&halved, (63, 47), 0, crate::limits::Deadline::NONE).unwrap().unwrap();
+        for _ in 0..2 {
+            sequence.add(Frame { image: img.clone(), delay_ms: 40 }).unwrap();
+        }
+        assert_eq!(av1c_subsampling(&sequence.finish().unwrap()), (true, true));
     }
 
     #[test]

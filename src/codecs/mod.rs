@@ -198,6 +198,25 @@ pub(crate) fn prescale_size(source: (u32, u32), target: DecodeTarget, headroom: 
     (grow(target.width, source.0), grow(target.height, source.1))
 }
 
+/// How a JPEG or AVIF samples its chroma, named as sharp names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChromaSubsampling {
+    /// `'4:2:0'`: halved both ways, a quarter of the chroma samples.
+    Halved,
+    /// `'4:4:4'`: one chroma sample per pixel.
+    Full,
+}
+
+impl ChromaSubsampling {
+    pub fn parse(name: &str) -> Result<ChromaSubsampling> {
+        match name {
+            "4:2:0" => Ok(ChromaSubsampling::Halved),
+            "4:4:4" => Ok(ChromaSubsampling::Full),
+            _ => Err(Error::InvalidArgument(format!("chromaSubsampling is '4:2:0' or '4:4:4', not {name:?}"))),
+        }
+    }
+}
+
 /// How to encode; `quality` and `effort` are already validated (1–100, 0–10).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncodeOptions {
@@ -211,10 +230,10 @@ pub struct EncodeOptions {
     pub lossless: bool,
     /// What alpha is flattened onto for a format without it (JPEG): white by default.
     pub background: [u8; 3],
-    /// JPEG only: keep the chroma at full resolution (4:4:4) instead of halving it both ways
-    /// (4:2:0). Only the quality search sets it, for a frame that 4:2:0 keeps below its
-    /// target even at q100.
-    pub full_chroma: bool,
+    /// JPEG and AVIF: the chroma's resolution; `None` is the format's default (JPEG 4:2:0,
+    /// which a quality search raises to 4:4:4 for a frame that 4:2:0 keeps below its target
+    /// even at q100; AVIF 4:4:4).
+    pub chroma: Option<ChromaSubsampling>,
     /// Choose the quality per image: the lowest whose output scores at least this on
     /// SSIMULACRA2 against the frame it encodes (`crate::quality`); `quality` is then unused.
     pub target: Option<f64>,
@@ -237,7 +256,7 @@ impl EncodeOptions {
             effort: None,
             lossless: false,
             background: [255; 3],
-            full_chroma: false,
+            chroma: None,
             target: None,
             palette: None,
             loop_count: None,

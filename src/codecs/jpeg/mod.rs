@@ -182,6 +182,23 @@ mod tests {
         encode(photo(256, 192, false), &o, Deadline::NONE).unwrap()
     }
 
+    /// Each component's sampling factors (h << 4 | v) from the frame header, read from the
+    /// bytes rather than through libjpeg.
+    fn sampling_factors(jpeg: &[u8]) -> Vec<u8> {
+        let at = jpeg.windows(2).position(|w| w == [0xFF, 0xC2] || w == [0xFF, 0xC0]).expect("a frame header");
+        let components = jpeg[at + 9] as usize;
+        (0..components).map(|i| jpeg[at + 11 + 3 * i]).collect()
+    }
+
+    #[test]
+    fn chroma_is_halved_unless_4_4_4_is_asked_for() {
+        let mut o = EncodeOptions::new(Format::Jpeg);
+        assert_eq!(sampling_factors(&encode(photo(64, 48, false), &o, Deadline::NONE).unwrap()), [0x22, 0x11, 0x11]);
+        o.chroma = Some(crate::codecs::ChromaSubsampling::Full);
+        assert_eq!(sampling_factors(&encode(photo(64, 48, false), &o, Deadline::NONE).unwrap()), [0x11, 0x11, 0x11]);
+        assert!(crate::codecs::ChromaSubsampling::parse("4:2:2").unwrap_err().to_string().contains("'4:2:0' or '4:4:4'"));
+    }
+
     #[test]
     fn fail_on_decodes_a_cut_file_only_when_asked_and_the_message_says_so() {
         let whole = sample(90, true);
