@@ -4,9 +4,11 @@
 //   node docs/scripts/auto-quality-split.js half      does the half-size answer equal the full-size one?
 //   node docs/scripts/auto-quality-split.js threads   auto ÷ fixed time on five photos (run it again
 //                                                     under `taskset -c 0` for one core)
-//   node docs/scripts/auto-quality-split.js curves [count]  score curves (q55–95, steps of 1) of the
-//                                                     first photos: at full size, at half size, a centre
-//                                                     crop, and the full-size output scaled to half size
+//   node docs/scripts/auto-quality-split.js curves [count] [formats]  score curves (q30–100, steps of 1)
+//                                                     of the first photos: at full size, at half size, a
+//                                                     centre crop, and the full-size output scaled to half
+//                                                     size (one file per format; run two formats as two
+//                                                     processes to use both cores)
 //   node docs/scripts/auto-quality-split.js probe     what a probe's parts cost (CPU) on Storm.jpg at 1280
 //                                                     wide, and 2004default.jpg's auto JPEG against q100
 //   node docs/scripts/auto-quality-split.js replay    the search of src/quality.rs (and the one before it,
@@ -66,15 +68,14 @@ async function threads() {
   }
 }
 
-const CURVES = path.join(__dirname, '..', '..', '.cache', 'bench', 'auto-quality-curves.json');
-const [LOW, HIGH] = [55, 95];
+const CURVES = (format) => path.join(__dirname, '..', '..', '.cache', 'bench', `auto-quality-curves-${format}.json`);
+const [LOW, HIGH] = [30, 100];
 
 /** Per format and photo, the SSIMULACRA2 score at each quality of four frames (see the header). */
 async function curves() {
   const count = Number(process.argv[3] ?? 12);
-  const out = {};
-  for (const format of ['webp', 'jpeg']) {
-    out[format] = {};
+  for (const format of (process.argv[4] ?? 'webp,jpeg').split(',')) {
+    const out = {};
     for (const p of await photos(count)) {
       const full = await ImageEngine.fromPath(p).resize(1280).toBuffer('png');
       const { width: w, height: h } = await ImageEngine.from(full).metadata();
@@ -90,12 +91,12 @@ async function curves() {
         rec.centre[q] = ssimulacra2(centre, await ImageEngine.from(centre).toBuffer(format, { quality: q }));
         rec.scaled[q] = ssimulacra2(half, await ImageEngine.from(encoded).resize(w >> 1, h >> 1).toBuffer('png'));
       }
-      out[format][path.basename(p)] = rec;
+      out[path.basename(p)] = rec;
       console.error(`${format} ${path.basename(p)}`);
     }
+    fs.mkdirSync(path.dirname(CURVES(format)), { recursive: true });
+    fs.writeFileSync(CURVES(format), JSON.stringify(out));
   }
-  fs.mkdirSync(path.dirname(CURVES), { recursive: true });
-  fs.writeFileSync(CURVES, JSON.stringify(out));
 }
 
 /** A walk as `Prober::walk` makes it, over `probe(q)` scores: rounds of two, the answer and the step below it. */
@@ -138,19 +139,23 @@ const between = (low, high, target) => {
   return { at: low.q + share * (high.q - low.q), slope: Math.max(0.25, rise / (high.q - low.q)) };
 };
 
-/** `Prober::search` of src/quality.rs over `score(q)`: the full-size rounds it makes (keep it in step with that search). */
-function bracket(score, estimate, count) {
+/**
+ * `Prober::search` of src/quality.rs over `score(q)`: the full-size rounds (and probes) it
+ * makes, `size` probes a round (2 as that search; keep it in step with it).
+ */
+function bracket(score, estimate, count, size = 2) {
   let [pass, fail, at] = [null, null, estimate.at];
   for (;;) {
     const [low, high] = [fail ? fail.q + 1 : LOW, pass ? pass.q - 1 : HIGH];
     if (low > high) return (pass ?? fail).q;
     const first = Math.min(high, Math.max(low, Math.ceil(at)));
     const round = [];
-    for (let k = 0; round.length < 2 && k < 2 * (high - low + 1); k++) {
+    for (let k = 0; round.length < size && k < 2 * (high - low + 1); k++) {
       const q = k % 2 ? first - (k + 1) / 2 : first + k / 2;
       if (q >= low && q <= high) round.push(q);
     }
     count.rounds++;
+    count.probes = (count.probes ?? 0) + round.length;
     for (const q of round.sort((a, b) => a - b)) {
       const s = score(q);
       if (s >= TARGET) pass = !pass || q < pass.q ? { q, s } : pass;
@@ -168,7 +173,8 @@ function replay() {
   for (let q = LOW; q <= HIGH; q += 5) steps.push(q);
   const mean = (v) => (v.reduce((a, b) => a + b, 0) / v.length).toFixed(2);
   const answer = (c) => Object.keys(c).map(Number).find((q) => c[q] >= TARGET) ?? HIGH + 1;
-  for (const [format, byPhoto] of Object.entries(JSON.parse(fs.readFileSync(CURVES, 'utf8')))) {
+  for (const format of ['webp', 'jpeg'].filter((f) => fs.existsSync(CURVES(f)))) {
+    const byPhoto = JSON.parse(fs.readFileSync(CURVES(format), 'utf8'));
     const recs = Object.values(byPhoto);
     for (const predictor of ['half', 'centre']) {
       for (const margin of [0, 0.5, 1, 1.5, 2]) {
@@ -180,6 +186,16 @@ function replay() {
         });
         console.log(`${format}, ${recs.length} photos, predicted from the ${predictor === 'half' ? 'half-size frame' : 'centre crop'}, margin ${margin}: full-size rounds, mean ${mean(rounds)}`);
       }
+    }
+    // Fewer or more probes a round (margin 1): wall time follows the rounds, CPU the probes.
+    for (const size of [1, 2, 3, 4]) {
+      const counts = recs.map((rec) => {
+        const count = { rounds: 0 };
+        const w = walk(steps, steps.indexOf(80), TARGET + 1, (q) => rec.half[q], { rounds: 0 });
+        bracket((q) => rec.full[q], w.below ? between(w.below, w.best, TARGET + 1) : { at: w.best.q, slope: 1 }, count, size);
+        return count;
+      });
+      console.log(`${format}: ${size} full-size probe(s) a round: rounds, mean ${mean(counts.map((c) => c.rounds))}; probes, mean ${mean(counts.map((c) => c.probes))}`);
     }
     // The search before: steps of 5 at half size, then at full size from that answer, then steps of 1.
     const before = recs.map((rec) => {
@@ -235,7 +251,7 @@ async function probe() {
 
 const mode = { half, threads, curves, probe, replay }[process.argv[2]];
 if (!mode) {
-  console.error('usage: node docs/scripts/auto-quality-split.js half|threads|curves [count]|probe|replay');
+  console.error('usage: node docs/scripts/auto-quality-split.js half|threads|curves [count] [formats]|probe|replay');
   process.exit(2);
 }
 Promise.resolve().then(mode).catch((err) => {
