@@ -252,10 +252,10 @@ impl<'a> Prober<'a> {
     fn search_any_chroma(self, estimate: Estimate, target: f64) -> Result<Chosen> {
         let chosen = self.search(estimate, target)?;
         // A chroma the caller chose is kept.
-        if chosen.score >= target || self.options.format != Format::Jpeg || self.options.chroma.is_some() {
+        if chosen.score >= target || self.options.format != Format::Jpeg || self.options.chroma_subsampling.is_some() {
             return Ok(chosen);
         }
-        let full = EncodeOptions { chroma: Some(ChromaSubsampling::Full), ..self.options.clone() };
+        let full = EncodeOptions { chroma_subsampling: Some(ChromaSubsampling::Full), ..self.options.clone() };
         let top = Estimate { at: HIGHEST as f64, slope: DEFAULT_SLOPE };
         let other = Prober { options: &full, ..self }.search(top, target)?;
         Ok(if other.score > chosen.score { other } else { chosen })
@@ -409,11 +409,11 @@ mod tests {
         assert!(chosen.score >= 75.0, "{}", chosen.score);
         assert!((score(&reference, &chosen.data).unwrap() - chosen.score).abs() < 1e-9);
         let mut lower = EncodeOptions::new(Format::Jpeg);
-        (lower.quality, lower.chroma) = (Some(chosen.quality - 1), Some(ChromaSubsampling::Full));
+        (lower.quality, lower.chroma_subsampling) = (Some(chosen.quality - 1), Some(ChromaSubsampling::Full));
         assert!(score(&reference, &codecs::encode(image.clone(), &lower).unwrap()).unwrap() < 75.0, "q{} would have done", chosen.quality - 1);
         // 4:2:0 asked for is kept: the search ends at q100, short of the target.
         let mut asked = EncodeOptions::new(Format::Jpeg);
-        asked.chroma = Some(ChromaSubsampling::Halved);
+        asked.chroma_subsampling = Some(ChromaSubsampling::Halved);
         let kept = encode_auto(&image, &asked, &EncodeContext::default(), 75.0).unwrap();
         assert_eq!((kept.quality, kept.score), (100, score_at_100));
     }

@@ -355,7 +355,7 @@ impl EncoderSpec {
         options.palette = self.palette.as_ref().map(|p| crate::codecs::palette::Palette { colours: p.colours, dither: p.dither });
         options.loop_count = self.loop_count;
         options.delay_ms = self.delay.clone();
-        options.chroma = self.chroma_subsampling.as_deref().map(crate::codecs::ChromaSubsampling::parse).transpose()?;
+        options.chroma_subsampling = self.chroma_subsampling.as_deref().map(crate::codecs::ChromaSubsampling::parse).transpose()?;
         Ok(options)
     }
 }

@@ -389,8 +389,9 @@ fn speed(options: &EncodeOptions) -> c_int {
     }
 }
 
-/// 4:4:4 at 10 bits with libaom's quantisation matrices: on the comparison's photo, 10 bits
-/// are 16 % and the matrices 3 % smaller at equal DSSIM than 8 bits without them.
+/// 4:4:4 (unless `chroma_subsampling` halves it) at 10 bits with libaom's quantisation
+/// matrices: on the comparison's photo, 10 bits are 16 % and the matrices 3 % smaller at equal
+/// DSSIM than 8 bits without them.
 /// libaom cannot be interrupted: a deadline is enforced around this call by the pipeline.
 /// The pixels are sRGB unless `icc` describes them.
 pub fn encode(image: &Image, options: &EncodeOptions, icc: Option<&[u8]>, exif: Option<&[u8]>) -> Result<Vec<u8>> {
@@ -426,7 +427,7 @@ fn encode_with_libaom(
 
 /// 4:4:4 unless `chromaSubsampling: '4:2:0'` asks for a quarter of the chroma.
 fn yuv_format(options: &EncodeOptions) -> sys::avifPixelFormat {
-    match options.chroma {
+    match options.chroma_subsampling {
         Some(ChromaSubsampling::Halved) => sys::AVIF_PIXEL_FORMAT_YUV420,
         Some(ChromaSubsampling::Full) | None => sys::AVIF_PIXEL_FORMAT_YUV444,
     }
@@ -649,7 +650,7 @@ mod tests {
     fn chroma_is_whole_unless_4_2_0_is_asked_for_stills_and_sequences() {
         let img = photo(63, 47, false);
         let mut halved = fast(70);
-        halved.chroma = Some(ChromaSubsampling::Halved);
+        halved.chroma_subsampling = Some(ChromaSubsampling::Halved);
         assert_eq!(av1c_subsampling(&encode(&img, &fast(70), None, None).unwrap()), (false, false));
         let small = encode(&img, &halved, None, None).unwrap();
         assert_eq!(av1c_subsampling(&small), (true, true));

@@ -233,7 +233,7 @@ pub struct EncodeOptions {
     /// JPEG and AVIF: the chroma's resolution; `None` is the format's default (JPEG 4:2:0,
     /// which a quality search raises to 4:4:4 for a frame that 4:2:0 keeps below its target
     /// even at q100; AVIF 4:4:4).
-    pub chroma: Option<ChromaSubsampling>,
+    pub chroma_subsampling: Option<ChromaSubsampling>,
     /// Choose the quality per image: the lowest whose output scores at least this on
     /// SSIMULACRA2 against the frame it encodes (`crate::quality`); `quality` is then unused.
     pub target: Option<f64>,
@@ -256,7 +256,7 @@ impl EncodeOptions {
             effort: None,
             lossless: false,
             background: [255; 3],
-            chroma: None,
+            chroma_subsampling: None,
             target: None,
             palette: None,
             loop_count: None,

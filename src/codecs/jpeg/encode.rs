@@ -34,7 +34,7 @@ pub fn encode(image: Image, options: &EncodeOptions, deadline: Deadline) -> Resu
         }
         c.set_optimize_coding(true);
         c.set_quality(quality);
-        let chroma = if options.chroma == Some(ChromaSubsampling::Full) { (1, 1) } else { (2, 2) };
+        let chroma = if options.chroma_subsampling == Some(ChromaSubsampling::Full) { (1, 1) } else { (2, 2) };
         c.set_chroma_sampling_pixel_sizes(chroma, chroma);
         let mut started = c.start_compress(Vec::with_capacity(image.data.len() / 8)).map_err(encode_error)?;
         for rows in image.data.chunks(image.stride() * ENCODE_BLOCK_ROWS) {

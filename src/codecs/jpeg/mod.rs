@@ -194,7 +194,7 @@ mod tests {
     fn chroma_is_halved_unless_4_4_4_is_asked_for() {
         let mut o = EncodeOptions::new(Format::Jpeg);
         assert_eq!(sampling_factors(&encode(photo(64, 48, false), &o, Deadline::NONE).unwrap()), [0x22, 0x11, 0x11]);
-        o.chroma = Some(crate::codecs::ChromaSubsampling::Full);
+        o.chroma_subsampling = Some(crate::codecs::ChromaSubsampling::Full);
         assert_eq!(sampling_factors(&encode(photo(64, 48, false), &o, Deadline::NONE).unwrap()), [0x11, 0x11, 0x11]);
         assert!(crate::codecs::ChromaSubsampling::parse("4:2:2").unwrap_err().to_string().contains("'4:2:0' or '4:4:4'"));
     }
