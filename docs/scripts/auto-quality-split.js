@@ -176,25 +176,22 @@ function replay() {
   for (const format of ['webp', 'jpeg'].filter((f) => fs.existsSync(CURVES(f)))) {
     const byPhoto = JSON.parse(fs.readFileSync(CURVES(format), 'utf8'));
     const recs = Object.values(byPhoto);
+    // The search over one photo's curves: its full-size rounds and probes.
+    const search = (rec, predictor, margin, size) => {
+      const count = { rounds: 0 };
+      const w = walk(steps, steps.indexOf(80), TARGET + margin, (q) => rec[predictor][q], { rounds: 0 });
+      bracket((q) => rec.full[q], w.below ? between(w.below, w.best, TARGET + margin) : { at: w.best.q, slope: 1 }, count, size);
+      return count;
+    };
     for (const predictor of ['half', 'centre']) {
       for (const margin of [0, 0.5, 1, 1.5, 2]) {
-        const rounds = recs.map((rec) => {
-          const count = { rounds: 0 };
-          const w = walk(steps, steps.indexOf(80), TARGET + margin, (q) => rec[predictor][q], { rounds: 0 });
-          bracket((q) => rec.full[q], w.below ? between(w.below, w.best, TARGET + margin) : { at: w.best.q, slope: 1 }, count);
-          return count.rounds;
-        });
+        const rounds = recs.map((rec) => search(rec, predictor, margin, 2).rounds);
         console.log(`${format}, ${recs.length} photos, predicted from the ${predictor === 'half' ? 'half-size frame' : 'centre crop'}, margin ${margin}: full-size rounds, mean ${mean(rounds)}`);
       }
     }
     // Fewer or more probes a round (margin 1): wall time follows the rounds, CPU the probes.
     for (const size of [1, 2, 3, 4]) {
-      const counts = recs.map((rec) => {
-        const count = { rounds: 0 };
-        const w = walk(steps, steps.indexOf(80), TARGET + 1, (q) => rec.half[q], { rounds: 0 });
-        bracket((q) => rec.full[q], w.below ? between(w.below, w.best, TARGET + 1) : { at: w.best.q, slope: 1 }, count, size);
-        return count;
-      });
+      const counts = recs.map((rec) => search(rec, 'half', 1, size));
       console.log(`${format}: ${size} full-size probe(s) a round: rounds, mean ${mean(counts.map((c) => c.rounds))}; probes, mean ${mean(counts.map((c) => c.probes))}`);
     }
     // The search before: steps of 5 at half size, then at full size from that answer, then steps of 1.
