@@ -9,16 +9,15 @@ const { typeError, rangeError, errorOfCode } = require('./errors');
 /** SSIMULACRA2 target of `quality: 'auto'` when none is given (its "high quality" level). */
 const DEFAULT_TARGET = 75;
 
-const { outputFormats: FORMATS } = native.vocabulary();
+const { outputFormats: FORMATS, chromaSubsamplings: CHROMA_SUBSAMPLINGS } = native.vocabulary();
 
 /** The keys of an encoder options object: every output call, batch and stream takes them. */
 const OUTPUT_KEYS = Object.freeze(['quality', 'fastMode', 'effort', 'lossless', 'background', 'target', 'palette', 'colours', 'colors', 'dither', 'loop', 'delay', 'chromaSubsampling']);
 /** The keys of a file output's options object. */
 const FILE_OUTPUT_KEYS = Object.freeze([...OUTPUT_KEYS, 'fsync']);
 
-/** The formats whose chroma resolution can be chosen, and the choices (sharp's names). */
+/** The formats whose chroma resolution can be chosen. */
 const CHROMA_FORMATS = Object.freeze(['jpeg', 'jpg', 'avif']);
-const CHROMA_SUBSAMPLINGS = Object.freeze(['4:2:0', '4:4:4']);
 
 /** The encoder options of an options object that also holds a caller's own keys. */
 function encoderOptions(options) {

@@ -11,6 +11,8 @@
 //                                                     processes to use both cores)
 //   node docs/scripts/auto-quality-split.js probe     what a probe's parts cost (CPU) on Storm.jpg at 1280
 //                                                     wide, and 2004default.jpg's auto JPEG against q100
+//   node docs/scripts/auto-quality-split.js kernel    the share of auto JPEG outputs' CPU time spent in the
+//                                                     kernel (page faults), on Storm.jpg at 1280 wide
 //   node docs/scripts/auto-quality-split.js replay    the search of src/quality.rs (and the one before it,
 //                                                     steps of 5 then 1) replayed over those curves: the
 //                                                     full-size rounds each needs, by half-size margin
@@ -246,9 +248,19 @@ async function probe() {
   console.log(`2004default.jpg: auto q${auto.quality}, ${auto.bytes} B, score ${auto.score.toFixed(1)}; q100 (4:2:0) ${q100.length} B, score ${ssimulacra2(reference, q100).toFixed(1)}`);
 }
 
-const mode = { half, threads, curves, probe, replay }[process.argv[2]];
+/** User and system CPU time of eight auto JPEG outputs of one frame. */
+async function kernel() {
+  const storm = (await photos(1000)).find((p) => path.basename(p) === 'Storm.jpg');
+  const frame = await ImageEngine.fromPath(storm).resize(1280).toBuffer('png');
+  const since = process.cpuUsage();
+  for (let i = 0; i < 8; i++) await ImageEngine.from(frame).toOutputs([{ format: 'jpeg', quality: 'auto' }]);
+  const { user, system } = process.cpuUsage(since);
+  console.log(`Storm.jpg at 1280 wide, 8 auto JPEG outputs: user ${(user / 1000).toFixed(0)} ms, system ${(system / 1000).toFixed(0)} ms (${((100 * system) / (user + system)).toFixed(0)} % in the kernel)`);
+}
+
+const mode = { half, threads, curves, probe, kernel, replay }[process.argv[2]];
 if (!mode) {
-  console.error('usage: node docs/scripts/auto-quality-split.js half|threads|curves [count] [formats]|probe|replay');
+  console.error('usage: node docs/scripts/auto-quality-split.js half|threads|curves [count] [formats]|probe|kernel|replay');
   process.exit(2);
 }
 Promise.resolve().then(mode).catch((err) => {

@@ -76,6 +76,7 @@ pub struct Vocabulary {
     pub fail_on: Vec<String>,
     pub policies: Vec<String>,
     pub output_formats: Vec<String>,
+    pub chroma_subsamplings: Vec<String>,
 }
 
 #[napi]
@@ -91,6 +92,7 @@ pub fn vocabulary() -> Vocabulary {
         fail_on: owned(crate::limits::FailOn::NAMES),
         policies: owned(crate::limits::Policy::NAMES),
         output_formats: owned(&Format::OUTPUT_NAMES),
+        chroma_subsamplings: owned(crate::codecs::ChromaSubsampling::NAMES),
     }
 }
 

@@ -329,7 +329,7 @@ pub struct EncoderSpec {
     #[serde(rename = "loop")]
     loop_count: Option<u32>,
     delay: Option<Vec<u32>>,
-    chroma_subsampling: Option<String>,
+    chroma_subsampling: Option<crate::codecs::ChromaSubsampling>,
 }
 
 #[derive(serde::Deserialize)]
@@ -355,7 +355,7 @@ impl EncoderSpec {
         options.palette = self.palette.as_ref().map(|p| crate::codecs::palette::Palette { colours: p.colours, dither: p.dither });
         options.loop_count = self.loop_count;
         options.delay_ms = self.delay.clone();
-        options.chroma_subsampling = self.chroma_subsampling.as_deref().map(crate::codecs::ChromaSubsampling::parse).transpose()?;
+        options.chroma_subsampling = self.chroma_subsampling;
         Ok(options)
     }
 }

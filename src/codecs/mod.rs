@@ -198,22 +198,13 @@ pub(crate) fn prescale_size(source: (u32, u32), target: DecodeTarget, headroom: 
     (grow(target.width, source.0), grow(target.height, source.1))
 }
 
-/// How a JPEG or AVIF samples its chroma, named as sharp names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChromaSubsampling {
-    /// `'4:2:0'`: halved both ways, a quarter of the chroma samples.
-    Halved,
-    /// `'4:4:4'`: one chroma sample per pixel.
-    Full,
-}
-
-impl ChromaSubsampling {
-    pub fn parse(name: &str) -> Result<ChromaSubsampling> {
-        match name {
-            "4:2:0" => Ok(ChromaSubsampling::Halved),
-            "4:4:4" => Ok(ChromaSubsampling::Full),
-            _ => Err(Error::InvalidArgument(format!("chromaSubsampling is '4:2:0' or '4:4:4', not {name:?}"))),
-        }
+crate::names::named! {
+    /// How a JPEG or AVIF samples its chroma, named as sharp names it.
+    pub enum ChromaSubsampling "chroma subsampling" {
+        /// Halved both ways, a quarter of the chroma samples.
+        Halved = "4:2:0",
+        /// One chroma sample per pixel.
+        Full = "4:4:4",
     }
 }
 

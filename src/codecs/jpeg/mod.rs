@@ -196,7 +196,7 @@ mod tests {
         assert_eq!(sampling_factors(&encode(photo(64, 48, false), &o, Deadline::NONE).unwrap()), [0x22, 0x11, 0x11]);
         o.chroma_subsampling = Some(crate::codecs::ChromaSubsampling::Full);
         assert_eq!(sampling_factors(&encode(photo(64, 48, false), &o, Deadline::NONE).unwrap()), [0x11, 0x11, 0x11]);
-        assert!(crate::codecs::ChromaSubsampling::parse("4:2:2").unwrap_err().to_string().contains("'4:2:0' or '4:4:4'"));
+        assert!(crate::codecs::ChromaSubsampling::parse("4:2:2").unwrap_err().to_string().contains("use one of 4:2:0, 4:4:4"));
     }
 
     #[test]
